@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 
 from wizard.engine.buffer import Reader
-from wizard.engine.crypto.mschap import hash_nt_password_hash, nt_password_hash
+from wizard.engine.crypto.mschap import hash_nt_password_hash, lm_password_hash, nt_password_hash
 from wizard.engine.crypto.rc4 import Rc4, rc4
 from wizard.engine.errors import LocalProtocolError, ParseError, ProtocolError
 
@@ -96,20 +96,32 @@ def mppe_keys_from_mschapv2(
     return send, recv
 
 
-def mppe_keys_from_mschapv1(password: str, challenge: bytes, key_length: int) -> tuple[bytes, bytes]:
+def mppe_keys_from_mschapv1(
+    password: str, challenge: bytes, key_length: int, *, use_lm_hash: bool | None = None
+) -> tuple[bytes, bytes]:
     """(send_start_key, receive_start_key) after MS-CHAPv1; both directions share one key.
 
-    RFC 3079 section 2.4 Get_Start_Key: SHA1(NtPasswordHashHash twice || 8-byte challenge),
-    truncated to ``key_length`` bytes (8 or 16). The same NT-hash-based derivation is used for
-    40/56-bit keys, as pppd does; the LAN Manager hash variant of sections 2.1/2.2 is not
-    supported.
+    ``challenge`` is the authenticator's 8-byte challenge. RFC 3079 section 2:
+
+    * 16-byte keys: Get_Start_Key, SHA1(NtPasswordHashHash twice || challenge) (section 2.4);
+    * 8-byte keys (40/56 bit): the first 8 bytes of LmPasswordHash (sections 2.1, 2.2).
+
+    ``use_lm_hash=False`` takes 8-byte keys from Get_Start_Key instead, as pppd does;
+    ``None`` follows the RFC.
     """
     if len(challenge) != 8:
         raise ValueError("MS-CHAPv1 challenge must be 8 bytes")
     if not 0 < key_length <= 16:
         raise ValueError("key_length must be 1..16 bytes")
-    pw_hash_hash = hash_nt_password_hash(nt_password_hash(password))
-    key = hashlib.sha1(pw_hash_hash + pw_hash_hash + challenge).digest()[:key_length]
+    if use_lm_hash is None:
+        use_lm_hash = key_length <= 8
+    if use_lm_hash:
+        if key_length > 8:
+            raise ValueError("the LAN Manager key gives at most 8 bytes")
+        key = lm_password_hash(password)[:key_length]
+    else:
+        pw_hash_hash = hash_nt_password_hash(nt_password_hash(password))
+        key = hashlib.sha1(pw_hash_hash + pw_hash_hash + challenge).digest()[:key_length]
     return key, key
 
 

@@ -16,6 +16,8 @@ from wizard.engine.crypto.md4 import md4
 _MAGIC1 = b"Magic server to client signing constant"
 _MAGIC2 = b"Pad to make it do more than one iteration"
 
+_LM_MAGIC = b"KGS!@#$%"  # RFC 2433 appendix A.3 StdText
+
 AUTHENTICATOR_RESPONSE_LENGTH = 42  # "S=" + 40 hex digits
 
 
@@ -109,6 +111,16 @@ def check_authenticator_response(
         password, nt_response, peer_challenge, authenticator_challenge, username
     ).encode("ascii")
     return hmac.compare_digest(raw.upper(), expected)
+
+
+def lm_password_hash(password: str) -> bytes:
+    """LmPasswordHash (RFC 2433 appendix A.2): only for RFC 3079's 40/56-bit MS-CHAPv1 keys.
+
+    The password is upper-cased, cut or zero-padded to 14 bytes (Latin-1 stands in for the
+    OEM code page) and its halves DES-encrypt the constant ``KGS!@#$%``.
+    """
+    raw = password.upper().encode("latin-1", "replace")[:14].ljust(14, b"\x00")
+    return des_encrypt_block(raw[:7], _LM_MAGIC) + des_encrypt_block(raw[7:], _LM_MAGIC)
 
 
 def mschapv1_nt_response(challenge: bytes, password: str) -> bytes:
