@@ -1,0 +1,1 @@
+"""UI-agnostic wizard flows: steps, validation and results, with no Qt import (tested without a screen)."""
