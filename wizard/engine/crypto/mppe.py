@@ -35,8 +35,11 @@ CCOUNT_MASK = 0x0FFF
 CCOUNT_SPACE = 0x1000
 HEADER_LENGTH = 2
 
-#: Deltas larger than this are treated as late (reordered) packets, as the Linux kernel does.
+#: Stateless: a count more than this ahead is taken as a late (reordered) packet, as in Linux.
 _MAX_FORWARD = CCOUNT_SPACE // 2
+#: Stateful: counts up to this far behind the last accepted one are late or duplicate packets;
+#: anything else is a forward jump (loss), which a Reset-Request and FLUSHED packet repair.
+_LATE_WINDOW = 256
 
 
 class MppeResyncNeeded(ProtocolError):
@@ -82,9 +85,7 @@ def get_asymmetric_start_key(master_key: bytes, key_length: int, is_send: bool, 
     return hashlib.sha1(master_key + _SHA_PAD1 + magic + _SHA_PAD2).digest()[:key_length]
 
 
-def mppe_keys_from_mschapv2(
-    password: str, nt_response: bytes, is_server: bool, key_length: int
-) -> tuple[bytes, bytes]:
+def mppe_keys_from_mschapv2(password: str, nt_response: bytes, is_server: bool, key_length: int) -> tuple[bytes, bytes]:
     """(send_start_key, receive_start_key) after MS-CHAPv2 (RFC 3079 section 3).
 
     ``nt_response`` is the 24-byte NT-Response the client sent; ``key_length`` is in bytes
@@ -127,9 +128,7 @@ def mppe_keys_from_mschapv1(
 
 def get_new_key_from_sha(start_key: bytes, session_key: bytes, key_length: int) -> bytes:
     """GetNewKeyFromSHA (RFC 3079 section 3.3 / RFC 3078 section 7.3): the interim key."""
-    return hashlib.sha1(
-        start_key[:key_length] + _SHA_PAD1 + session_key[:key_length] + _SHA_PAD2
-    ).digest()[:key_length]
+    return hashlib.sha1(start_key[:key_length] + _SHA_PAD1 + session_key[:key_length] + _SHA_PAD2).digest()[:key_length]
 
 
 def reduce_key(key: bytes, bits: int) -> bytes:
@@ -268,8 +267,7 @@ class MppeDecryptor:
         if (ccount & 0xFF) == 0xFF and not flushed:
             raise ParseError("stateful MPPE flag packet without the FLUSHED bit")
         expected = (self._ccount + 1) % CCOUNT_SPACE
-        delta = (ccount - self._ccount) % CCOUNT_SPACE
-        if delta == 0 or delta > _MAX_FORWARD:
+        if (self._ccount - ccount) % CCOUNT_SPACE < _LATE_WINDOW:
             # The keystream has moved past it; dropping keeps us in step.
             raise MppeDropped(f"MPPE packet {ccount} is a duplicate or late (last {self._ccount})")
         if ccount != expected or self._discard:

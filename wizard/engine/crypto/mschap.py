@@ -62,9 +62,7 @@ def challenge_response(challenge: bytes, pw_hash: bytes) -> bytes:
     return b"".join(des_encrypt_block(z[i : i + 7], challenge) for i in (0, 7, 14))
 
 
-def generate_nt_response(
-    authenticator_challenge: bytes, peer_challenge: bytes, username: str, password: str
-) -> bytes:
+def generate_nt_response(authenticator_challenge: bytes, peer_challenge: bytes, username: str, password: str) -> bytes:
     """GenerateNTResponse (RFC 2759 section 8.1): the 24-byte NT-Response the client sends."""
     chal = challenge_hash(peer_challenge, authenticator_challenge, username)
     return challenge_response(chal, nt_password_hash(password))
