@@ -5,9 +5,12 @@ packet body and back. The PPP/CCP layer owns negotiation and sends CCP Reset-Req
 :class:`MppeResyncNeeded` is raised. MPPE has no integrity check: a corrupted packet decrypts
 to garbage, which the protocol above drops.
 
-Behaviour on the wire follows what Windows and the Linux kernel interoperate with: coherency
-counts start at 0, the first stateless packet is already sent under a changed key, stateful
-"flag" packets (low count octet 0xFF) carry the FLUSHED bit and a key change.
+Behaviour on the wire follows the Linux kernel's ppp_mppe (pppd, the lab's reference peer):
+coherency counts start at 0; in stateless mode the key changes before every packet, the first
+one included; in stateful mode the key changes on "flag" packets (low count octet 0xFF) and on
+the first packet after a CCP Reset-Request, both marked FLUSHED. A consequence, shared with the
+kernel: in stateful mode, if the FLUSHED packet answering a Reset-Request is itself lost,
+the two ends disagree on the number of key changes and stay out of step until CCP renegotiates.
 """
 
 from __future__ import annotations
@@ -180,7 +183,11 @@ class MppeEncryptor:
         return self._ccount
 
     def reset(self) -> None:
-        """Handle a CCP Reset-Request: the next packet changes key and carries FLUSHED."""
+        """Handle a CCP Reset-Request: the next packet changes key and carries FLUSHED.
+
+        Call it once per Reset-Request received; in stateless mode every packet is already
+        flushed, so it changes nothing.
+        """
         self._flush_pending = True
 
     def encrypt(self, payload: bytes) -> bytes:
