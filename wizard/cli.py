@@ -21,7 +21,7 @@ from wizard.logsetup import setup_logging
 from wizard.profile_flags import add_profile_flags, default_secrets, flag_for, merge, overrides_from_args
 from wizard.profiles.codec import export_document, import_document, profile_from_dict, profile_to_dict
 from wizard.profiles.errors import ProfileError, ProfileNotFound, SecretsUnavailable, ValidationError
-from wizard.profiles.model import Profile, Protocol, SecretKind, default_mppe
+from wizard.profiles.model import SCHEMA_VERSION, Profile, Protocol, SecretKind, default_mppe
 from wizard.profiles.secrets import SecretStore
 from wizard.profiles.store import MAX_PROFILE_BYTES, ProfileStore, atomic_write
 from wizard.summary import describe_profile
@@ -146,7 +146,7 @@ def _read_json_file(path: Path) -> Any:
 
 
 def cmd_add(args: argparse.Namespace, store: ProfileStore) -> int:
-    base: dict[str, Any] = {}
+    base: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
     if args.from_json:
         base = profile_to_dict(import_document(_read_json_file(args.from_json)))
         base.pop("id")

@@ -13,7 +13,7 @@ from typing import Any
 from wizard.profile_flags import default_secrets
 from wizard.profiles.codec import profile_from_dict
 from wizard.profiles.errors import ValidationError
-from wizard.profiles.model import AuthMethod, Profile, Protocol, SecretKind, check_host, default_mppe
+from wizard.profiles.model import SCHEMA_VERSION, AuthMethod, Profile, Protocol, SecretKind, check_host, default_mppe
 
 STEPS = ("type", "gateway", "signin", "summary")
 
@@ -85,6 +85,7 @@ class NewConnectionFlow:
     def profile(self) -> Profile:
         a = self.answers
         data: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
             "name": a["name"],
             "protocol": a["protocol"],
             "gateways": [{"host": a["host"]}],
