@@ -85,7 +85,9 @@ def profiles(draw: st.DrawFn) -> Profile:
     protocol = draw(st.sampled_from(list(Protocol)))
     fallback: tuple[Protocol, ...] = ()
     if protocol is Protocol.AUTOMATIC:
-        choices = [p for p in Protocol if p is not Protocol.AUTOMATIC and (crypto.allow_legacy or p is not Protocol.PPTP)]
+        choices = [
+            p for p in Protocol if p is not Protocol.AUTOMATIC and (crypto.allow_legacy or p is not Protocol.PPTP)
+        ]
         fallback = tuple(draw(st.lists(st.sampled_from(choices), min_size=1, unique=True)))
     policy = draw(st.sampled_from(list(CredentialPolicy)))
     mode = draw(st.sampled_from(list(TunnelMode)))

@@ -41,7 +41,9 @@ def _next_enabled(wizard: NewConnectionWizard) -> bool:
     return wizard.button(QWizard.WizardButton.NextButton).isEnabled()
 
 
-@pytest.mark.parametrize("protocol", [Protocol.L2TP_IPSEC, Protocol.IKEV1_XAUTH, Protocol.IPSEC_TRANSPORT, Protocol.L2TP, Protocol.PPTP])
+@pytest.mark.parametrize(
+    "protocol", [Protocol.L2TP_IPSEC, Protocol.IKEV1_XAUTH, Protocol.IPSEC_TRANSPORT, Protocol.L2TP, Protocol.PPTP]
+)
 def test_every_connection_type_end_to_end(wizard: NewConnectionWizard, qtbot: QtBot, protocol: Protocol) -> None:
     button = wizard.currentPage().findChild(QRadioButton, f"protocol_{protocol.value}")
     assert button is not None
@@ -93,4 +95,6 @@ def test_duplicate_name_is_reported_on_finish(wizard: NewConnectionWizard, qtbot
         wizard.next()
     wizard.accept()
     assert wizard.saved_profile_id is None
-    assert "already exists" in " ".join(label.text() for label in wizard.currentPage().findChildren(QLabel, "fieldError"))
+    assert "already exists" in " ".join(
+        label.text() for label in wizard.currentPage().findChildren(QLabel, "fieldError")
+    )

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+
 import pytest
 
 
@@ -45,13 +46,21 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700)
     bus = subprocess.run(
         ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
-        capture_output=True, text=True, check=True, timeout=20,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=20,
     ).stdout.split()
     address, pid = bus[0], int(bus[1])
     env["DBUS_SESSION_BUS_ADDRESS"] = address
     keyring = subprocess.run(
         ["gnome-keyring-daemon", "--unlock", "--components=secrets"],
-        input="test-keyring-password", capture_output=True, text=True, env=env, check=True, timeout=20,
+        input="test-keyring-password",
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=20,
     )
     for line in keyring.stdout.splitlines():
         key, _, value = line.partition("=")

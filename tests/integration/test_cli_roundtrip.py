@@ -48,10 +48,29 @@ def _keyring_items(env: dict[str, str], profile_id: str) -> dict[str, str]:
 
 def test_add_list_show_export_import_remove(env: dict[str, str], tmp_path: Path, isolated_xdg: Path) -> None:
     added = run(
-        env, "add", "--name", "Head office", "--protocol", "l2tp_ipsec",
-        "--gateway", "vpn.example.com,Main,EU", "--gateway", "203.0.113.7,Backup",
-        "--username", "alice", "--password-stdin", "--psk-stdin", "--split-tunnel", "--route", "10.0.0.0/8",
-        "--dns", "10.0.0.53", "--split-dns-domain", "corp.example.com", "--kill-switch", "on",
+        env,
+        "add",
+        "--name",
+        "Head office",
+        "--protocol",
+        "l2tp_ipsec",
+        "--gateway",
+        "vpn.example.com,Main,EU",
+        "--gateway",
+        "203.0.113.7,Backup",
+        "--username",
+        "alice",
+        "--password-stdin",
+        "--psk-stdin",
+        "--split-tunnel",
+        "--route",
+        "10.0.0.0/8",
+        "--dns",
+        "10.0.0.53",
+        "--split-dns-domain",
+        "corp.example.com",
+        "--kill-switch",
+        "on",
         stdin=f"{PASSWORD}\n{PSK}\n",
     )
     assert added.returncode == 0, added.stderr
@@ -106,10 +125,24 @@ def test_add_list_show_export_import_remove(env: dict[str, str], tmp_path: Path,
         (["add", "--name", "X", "--protocol", "l2tp"], "gateways: is required"),
         (["add", "--name", "X", "--protocol", "l2tp", "--gateway", "a b"], "[--gateway]"),
         (["add", "--name", "X", "--protocol", "l2tp", "--gateway", "h.example", "--mru", "big"], "invalid int value"),
-        (["add", "--name", "X", "--protocol", "ikev2", "--gateway", "h.example", "--ike-proposal", "des-md5-modp768"],
-         "set allow_legacy"),
-        (["add", "--name", "X", "--protocol", "l2tp", "--gateway", "h.example", "--route", "10.0.0.0/40"],
-         "routing.routes[0]: '10.0.0.0/40' is not a network"),
+        (
+            [
+                "add",
+                "--name",
+                "X",
+                "--protocol",
+                "ikev2",
+                "--gateway",
+                "h.example",
+                "--ike-proposal",
+                "des-md5-modp768",
+            ],
+            "set allow_legacy",
+        ),
+        (
+            ["add", "--name", "X", "--protocol", "l2tp", "--gateway", "h.example", "--route", "10.0.0.0/40"],
+            "routing.routes[0]: '10.0.0.0/40' is not a network",
+        ),
         (["show", "nobody"], "no connection named 'nobody'"),
         (["edit", "nobody", "--mru", "1300"], "no connection named"),
         (["import", "/nonexistent/file.json"], "cannot read"),
@@ -135,7 +168,10 @@ def test_corrupt_profile_file_is_reported_not_deleted(env: dict[str, str], isola
 
 
 def test_edit_changes_only_given_fields(env: dict[str, str]) -> None:
-    assert run(env, "add", "--name", "E", "--protocol", "pptp", "--gateway", "10.1.1.1", "--username", "bob").returncode == 0
+    assert (
+        run(env, "add", "--name", "E", "--protocol", "pptp", "--gateway", "10.1.1.1", "--username", "bob").returncode
+        == 0
+    )
     edited = run(env, "edit", "E", "--mppe-bits", "40,128", "--kill-switch", "on")
     assert edited.returncode == 0, edited.stderr
     document = json.loads(run(env, "show", "E", "--json").stdout)

@@ -30,7 +30,7 @@ def test_v1_profile_is_migrated() -> None:
 def test_migration_does_not_modify_its_input() -> None:
     before = dict(V1)
     migrated = migrate(V1)
-    assert V1 == before and migrated["schema_version"] == SCHEMA_VERSION
+    assert before == V1 and migrated["schema_version"] == SCHEMA_VERSION
 
 
 @pytest.mark.parametrize("version", [SCHEMA_VERSION + 1, 0, "2", True])

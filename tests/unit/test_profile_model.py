@@ -76,7 +76,10 @@ def test_automatic_needs_fallback_and_pptp_needs_legacy() -> None:
     _invalid("fallback", protocol=Protocol.AUTOMATIC, fallback=(Protocol.AUTOMATIC,))
     _invalid("fallback", protocol=Protocol.L2TP, fallback=(Protocol.L2TP,))
     ok = dataclasses.replace(
-        BASE, protocol=Protocol.AUTOMATIC, fallback=(Protocol.IKEV2, Protocol.PPTP), crypto=CryptoPolicy(allow_legacy=True)
+        BASE,
+        protocol=Protocol.AUTOMATIC,
+        fallback=(Protocol.IKEV2, Protocol.PPTP),
+        crypto=CryptoPolicy(allow_legacy=True),
     )
     ok.validate()
     assert ok.protocols == (Protocol.IKEV2, Protocol.PPTP)
