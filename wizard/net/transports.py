@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ class UdpEndpoint:
                 lambda: _UdpProtocol(self), local_addr=local, remote_addr=remote, family=family
             )
         except OSError as exc:
-            raise TransportError(f"could not open UDP to {remote[0]} port {remote[1]}: {exc.strerror or exc}") from exc
+            raise TransportError(f"could not open UDP to {remote[0]} port {remote[1]}: {_why(exc)}") from exc
         self._transport = transport
         return self
 
@@ -153,7 +154,7 @@ class TcpStream:
         except TimeoutError as exc:
             raise TransportError(f"no answer from {host} on TCP port {port} within {timeout:g} s") from exc
         except OSError as exc:
-            raise TransportError(f"could not connect to {host} on TCP port {port}: {exc.strerror or exc}") from exc
+            raise TransportError(f"could not connect to {host} on TCP port {port}: {_why(exc)}") from exc
         return cls(reader, writer, on_data, on_close)
 
     async def _pump(self) -> None:
@@ -243,15 +244,13 @@ class RawIpEndpoint:
         try:
             sock = socket.socket(family, socket.SOCK_RAW, protocol)
         except OSError as exc:
-            raise TransportError(
-                f"could not open a raw socket for IP protocol {protocol}: {exc.strerror or exc}"
-            ) from exc
+            raise TransportError(f"could not open a raw socket for IP protocol {protocol}: {_why(exc)}") from exc
         try:
             sock.setblocking(False)
             sock.connect((remote, 0))
         except OSError as exc:
             sock.close()
-            raise TransportError(f"could not address {remote} with IP protocol {protocol}: {exc}") from exc
+            raise TransportError(f"could not address {remote} with IP protocol {protocol}: {_why(exc)}") from exc
         return cls(sock, protocol, remote, on_packet, on_error, loop or asyncio.get_running_loop())
 
     @property
@@ -300,17 +299,14 @@ class RawIpEndpoint:
                 self.stats.foreign += 1
                 return None
             return packet
-        if len(packet) < 20 or packet[0] >> 4 != 4:
+        parsed = split_ipv4(packet, self.protocol)
+        if parsed is None:
             self.stats.malformed += 1
             return None
-        header_len = (packet[0] & 0x0F) * 4
-        if header_len < 20 or len(packet) < header_len or packet[9] != self.protocol:
-            self.stats.malformed += 1
-            return None
-        if packet[12:16] != self._remote_packed:
+        if parsed[0] != self._remote_packed:
             self.stats.foreign += 1
             return None
-        return packet[header_len:]
+        return parsed[1]
 
     def close(self) -> None:
         if self._sock is None:
@@ -319,6 +315,21 @@ class RawIpEndpoint:
         if not self._loop.is_closed():
             self._loop.remove_reader(sock.fileno())
         sock.close()
+
+
+def split_ipv4(packet: bytes, protocol: int) -> tuple[bytes, bytes] | None:
+    """(source address, payload) of an IPv4 packet of ``protocol`` as a raw socket returns it; else None."""
+    if len(packet) < 20 or packet[0] >> 4 != 4:
+        return None
+    header_len = (packet[0] & 0x0F) * 4
+    if header_len < 20 or len(packet) < header_len or packet[9] != protocol:
+        return None
+    return packet[12:16], packet[header_len:]
+
+
+def _why(exc: OSError) -> str:
+    """The plain errno text ("Connection refused"), not asyncio's "Connect call failed (...)"."""
+    return os.strerror(exc.errno).lower() if exc.errno else str(exc)
 
 
 def _family(host: str) -> socket.AddressFamily:
