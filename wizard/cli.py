@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from wizard import __version__
-from wizard.logsetup import setup_logging
+from wizard.logsetup import register_secret, setup_logging
 from wizard.profile_flags import add_profile_flags, default_secrets, flag_for, merge, overrides_from_args
 from wizard.profiles.codec import export_document, import_document, profile_from_dict, profile_to_dict
 from wizard.profiles.errors import ProfileError, ProfileNotFound, SecretsUnavailable, ValidationError
@@ -27,6 +28,7 @@ from wizard.profiles.store import MAX_PROFILE_BYTES, ProfileStore, atomic_write
 from wizard.summary import describe_profile
 
 EXIT_USAGE = 2
+log = logging.getLogger("wizard.cli")
 
 
 class UsageError(Exception):
@@ -162,6 +164,7 @@ def cmd_add(args: argparse.Namespace, store: ProfileStore) -> int:
     profile = profile_from_dict(data)
     secrets = _collect_secrets(args, profile)
     store.save(profile)
+    log.info("created profile %s (%s, %s)", profile.id, profile.protocol.value, profile.gateways[0].host)
     print(f"Created {profile.name!r} ({profile.protocol.label}, id {profile.id}).")
     _store_secrets(profile, secrets)
     _warn_weak(profile)
@@ -176,6 +179,7 @@ def cmd_edit(args: argparse.Namespace, store: ProfileStore) -> int:
     if not overrides and not secrets:
         raise UsageError("nothing to change; give at least one flag (see 'connection-wizard edit --help')")
     store.save(updated, replace=True)
+    log.info("updated profile %s: %s", updated.id, ", ".join(sorted(overrides)) or "secrets")
     print(f"Updated {updated.name!r}.")
     dropped = set(profile.saved_secrets) - set(updated.saved_secrets)
     if dropped:
@@ -189,6 +193,7 @@ def cmd_remove(args: argparse.Namespace, store: ProfileStore) -> int:
     profile = store.find(args.name)
     store.remove(profile)
     SecretStore().delete_all(profile)
+    log.info("removed profile %s", profile.id)
     print(f"Removed {profile.name!r} and its saved secrets.")
     return 0
 
@@ -252,10 +257,12 @@ def _collect_secrets(args: argparse.Namespace, profile: Profile) -> dict[SecretK
         if not line:
             raise UsageError(f"expected the {kind.value} on standard input, found end of input")
         secrets[kind] = line.rstrip("\r\n")
+        register_secret(secrets[kind])
     if args.ask_secrets:
         for kind in profile.auth.secrets:
             if kind not in secrets:
                 secrets[kind] = getpass.getpass(f"{kind.value.replace('_', ' ').capitalize()}: ")
+                register_secret(secrets[kind])
     return secrets
 
 
@@ -274,6 +281,7 @@ def _store_secrets(profile: Profile, secrets: dict[SecretKind, str]) -> None:
         return
     for kind, value in secrets.items():
         store.set(profile, kind, value)
+        log.info("saved %s for profile %s in %s", kind.value, profile.id, type(store.backend).__name__)
     print(f"Saved {', '.join(k.value for k in secrets)} in the keyring.")
 
 

@@ -98,7 +98,9 @@ def test_add_list_show_export_import_remove(env: dict[str, str], tmp_path: Path,
     assert PASSWORD not in text and PSK not in text
     assert json.loads(text)["profile"]["name"] == "Head office"
 
-    # Nothing on disk (profiles, logs, caches) holds a secret.
+    # Nothing on disk (profiles, logs, caches) holds a secret; the log exists and mentions the save.
+    log_text = (isolated_xdg / "state" / "connection-wizard" / "wizard.log").read_text()
+    assert f"saved psk for profile {profile_id}" in log_text
     for path in isolated_xdg.rglob("*"):
         if path.is_file():
             content = path.read_bytes()
