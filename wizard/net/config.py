@@ -28,8 +28,6 @@ RT_TABLE_MAIN = 254
 RTN_LOCAL = 2
 _GONE = (errno.ENODEV, errno.ESRCH, errno.ENOENT, errno.EADDRNOTAVAIL)
 
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 FULL_TUNNEL_V4 = ("0.0.0.0/1", "128.0.0.0/1")
 FULL_TUNNEL_V6 = ("::/1", "8000::/1")
@@ -120,7 +118,7 @@ class LinkConfigurator:
 
     ipr: Any  # pyroute2.AsyncIPRoute (untyped library)
     on_change: Callable[[AppliedChange], None] | None = None  # e.g. the journal's append
-    _changes: list[AppliedChange] = field(default_factory=list)
+    _changes: list[AppliedChange] = field(default_factory=list, init=False, repr=False)
 
     @property
     def changes(self) -> tuple[AppliedChange, ...]:
