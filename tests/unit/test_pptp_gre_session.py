@@ -72,10 +72,12 @@ def test_standalone_ack_after_delay() -> None:
     assert s.get_timer() is None
 
 
-def test_half_window_triggers_immediate_ack() -> None:
-    s = GRESession(LOCAL, PEER, recv_window=8)
-    for i in range(4):
+def test_quarter_window_triggers_immediate_ack() -> None:
+    s = GRESession(LOCAL, PEER, recv_window=16)
+    for i in range(3):
         s.receive_packet(data(i), 0.0)
+    assert out(s) == []
+    s.receive_packet(data(3), 0.0)
     assert out(s) == [GREPacket(PEER, seq=None, ack=3)]
 
 
@@ -213,12 +215,20 @@ def test_ack_timeout_halves_window_and_backs_off() -> None:
     assert len(out(s)) == 2  # the queue drained into the now-empty (smaller) window
     s.handle_timer(3.0)
     assert (s.send_window, s.ack_timeout) == (2, 3.0)
-    # acks open the window again one packet at a time
+    # acks open the window again by the number of packets they acknowledge
     s.send_ppp(b"y", 3.5)
-    (p,) = out(s)
-    assert p.seq is not None
-    s.receive_packet(GREPacket(LOCAL, seq=None, ack=p.seq).encode(), 3.6)
+    s.send_ppp(b"z", 3.5)
+    p1, p2 = out(s)
+    assert p1.seq is not None and p2.seq is not None
+    s.receive_packet(GREPacket(LOCAL, seq=None, ack=p1.seq).encode(), 3.6)
     assert s.send_window == 3
+    s.receive_packet(GREPacket(LOCAL, seq=None, ack=p2.seq).encode(), 3.6)
+    assert s.send_window == 4
+    for _ in range(20):
+        s.send_ppp(b"w", 4.0)
+    ws = out(s)
+    s.receive_packet(GREPacket(LOCAL, seq=None, ack=ws[-1].seq).encode(), 4.1)
+    assert s.send_window == 8  # never beyond what the peer offered
 
 
 def test_adaptive_ack_timeout_follows_rtt() -> None:

@@ -67,8 +67,8 @@ class GRESession:
         flow_control: bool = True,
         max_send_queue: int = 128,
         initial_ack_timeout: float = 1.0,
-        min_ack_timeout: float = 0.05,
-        max_ack_timeout: float = 10.0,
+        min_ack_timeout: float = 0.5,
+        max_ack_timeout: float = 5.0,
     ) -> None:
         for name, value in (("local_call_id", local_call_id), ("peer_call_id", peer_call_id)):
             if not 0 <= value <= 0xFFFF:
@@ -232,6 +232,7 @@ class GRESession:
             return  # old news
         if seq_diff(ack, self._next_seq) >= 0:
             return  # acknowledges something we never sent
+        newly_acked = seq_diff(ack, self._last_acked)
         self._last_acked = ack
         self.stats.acks_received += 1
         sample: float | None = None
@@ -241,8 +242,9 @@ class GRESession:
                 sample = now - sent_at
         if sample is not None:
             self._update_ack_timeout(sample)
-        if self._window < self.peer_recv_window:
-            self._window += 1  # §4.2.3: open the window one packet per ack
+        # §4.2.3 reopens the window after a timeout; one packet per acknowledged packet (like TCP slow
+        # start) rather than per ack, since one ack here often covers a dozen packets.
+        self._window = min(self.peer_recv_window, self._window + newly_acked)
         self._drain_queue(now)
 
     def _update_ack_timeout(self, sample: float) -> None:
@@ -310,7 +312,7 @@ class GRESession:
         if self._highest == self._last_ack_sent:
             return
         self._unacked += 1
-        if self._unacked >= max(1, self.recv_window // 2):
+        if self._unacked >= max(1, self.recv_window // 4):
             self._send_standalone_ack()  # keep the peer's window open under one-way traffic
         elif self._ack_deadline is None:
             self._ack_deadline = now + self.ack_delay
