@@ -378,3 +378,20 @@ def test_whole_call_control_then_gre_then_teardown() -> None:
     assert isinstance(p.client_events[-1], ControlClosed) and isinstance(p.server_events[-1], ControlClosed)
     client_gre.close()
     server_gre.close()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_client_gives_up_while_the_call_is_being_set_up(seed: int) -> None:
+    p = ControlPair(seed)
+    p.server.connect(0.0)
+    p.client.connect(0.0)
+    # only the start request gets across before the user cancels
+    p.server.receive_data(p.client.data_to_send(), 0.0)
+    p.client.receive_data(p.server.data_to_send(), 0.0)  # start reply: the client sends its call request
+    p.client.close(0.1, "you cancelled")  # call request and call-clear request cross the reply
+    p.pump()
+    p.run_until(60.0)
+    assert p.client_events[-2:] == [CallCleared("you cancelled"), ControlClosed("you cancelled")]
+    assert isinstance(p.server_events[-1], ControlClosed)
+    assert p.server_events[-1].by_peer
+    assert p.client.closed and p.server.closed

@@ -10,7 +10,7 @@ import pytest
 
 from wizard.engine.errors import ParseError
 from wizard.engine.pptp.constants import MessageType, result_text
-from wizard.engine.pptp.gre import GREPacket
+from wizard.engine.pptp.gre import GREPacket, strip_ipv4_header
 from wizard.engine.pptp.messages import (
     CallClearRequest,
     CallDisconnectNotify,
@@ -367,3 +367,23 @@ def test_gre_malformed_headers(wire: bytes, why: str) -> None:
 def test_gre_payload_needs_sequence_number_to_encode() -> None:
     with pytest.raises(ValueError):
         GREPacket(call_id=1, payload=b"x").encode()
+
+
+# RFC 791 IPv4 header (20 octets, protocol 47) wrapping GRE_DATA_NO_ACK, as a raw socket returns it
+IPV4_GRE = (
+    bytes.fromhex("45 00 0022 1c46 4000 40 2f 0000 c0a80001 c0a80002")  # total length 34, proto 47
+    + GRE_DATA_NO_ACK
+)
+
+
+def test_strip_ipv4_header() -> None:
+    assert strip_ipv4_header(IPV4_GRE) == GRE_DATA_NO_ACK
+    assert strip_ipv4_header(IPV4_GRE + b"\x00\x00") == GRE_DATA_NO_ACK  # link-layer padding
+    with pytest.raises(ParseError, match="not GRE"):
+        strip_ipv4_header(IPV4_GRE[:9] + b"\x11" + IPV4_GRE[10:])
+    with pytest.raises(ParseError, match="version 6"):
+        strip_ipv4_header(b"\x60" + IPV4_GRE[1:])
+    with pytest.raises(ParseError, match="total length"):
+        strip_ipv4_header(IPV4_GRE[:-1])
+    with pytest.raises(ParseError):
+        strip_ipv4_header(IPV4_GRE[:10])

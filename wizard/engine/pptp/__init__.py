@@ -12,7 +12,7 @@ from wizard.engine.pptp.events import (
     PPPFrameReceived,
     WanErrorReported,
 )
-from wizard.engine.pptp.gre import GREPacket
+from wizard.engine.pptp.gre import GREPacket, strip_ipv4_header
 from wizard.engine.pptp.gre_session import GRESession, GREStats
 from wizard.engine.pptp.messages import ControlMessage, decode_message
 from wizard.engine.pptp.stream import ControlStreamReassembler
@@ -38,4 +38,5 @@ __all__ = [
     "PPTPControl",
     "WanErrorReported",
     "decode_message",
+    "strip_ipv4_header",
 ]

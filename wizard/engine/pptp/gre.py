@@ -84,3 +84,23 @@ class GREPacket:
         # The IP layer may hand us padding after the payload: the length field is authoritative.
         payload = r.read(payload_length)
         return cls(call_id=call_id, payload=payload, seq=seq, ack=ack)
+
+
+def strip_ipv4_header(packet: bytes) -> bytes:
+    """The GRE packet inside an IPv4 datagram (raw IPPROTO_GRE sockets deliver the IP header too)."""
+    r = Reader(packet)
+    first = r.u8()
+    if first >> 4 != 4:
+        raise ParseError(f"IP version {first >> 4}, expected 4")
+    header_length = (first & 0x0F) * 4
+    if header_length < 20:
+        raise ParseError(f"IPv4 header length {header_length} is below 20")
+    r.u8()  # type of service
+    total_length = r.u16()
+    r.read(5)  # identification, flags, fragment offset, TTL
+    protocol = r.u8()
+    if protocol != IP_PROTOCOL_GRE:
+        raise ParseError(f"IP protocol {protocol} is not GRE (47)")
+    if not header_length <= total_length <= len(packet):
+        raise ParseError(f"IPv4 total length {total_length} does not fit the {len(packet)}-octet packet")
+    return packet[header_length:total_length]

@@ -14,9 +14,8 @@ from wizard.engine.pptp.constants import HEADER_LENGTH, MAGIC_COOKIE, MAX_MESSAG
 class ControlStreamReassembler:
     """``feed`` chunks in, take whole messages out with ``next_message``."""
 
-    def __init__(self, max_buffer: int = 64 * 1024) -> None:
+    def __init__(self) -> None:
         self._buffer = bytearray()
-        self._max_buffer = max_buffer
         self._error: str | None = None
 
     @property
@@ -28,10 +27,10 @@ class ControlStreamReassembler:
         return len(self._buffer)
 
     def feed(self, data: bytes) -> None:
+        """Append a chunk. Memory stays bounded: a message is at most MAX_MESSAGE_LENGTH octets, so
+        only whole messages (drained by ``next_message``) can pile up beyond that."""
         if self._error is None:
             self._buffer += data
-            if len(self._buffer) > self._max_buffer:
-                self._fail(f"more than {self._max_buffer} octets buffered without a whole message")
 
     def next_message(self) -> bytes | None:
         """The next whole message, ``None`` if more bytes are needed; ``ParseError`` if framing is lost."""
