@@ -1,0 +1,72 @@
+"""Profile + secrets -> the stack that connects it. One place maps profile fields to engine configs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from wizard.engine.ppp.config import PPPConfig
+from wizard.profiles.model import Profile, Protocol, SecretKind, TunnelMode
+from wizard.stacks.base import NetworkApplier, StackError, StatusSink, VpnStack
+from wizard.stacks.ppp_stack import RouteChoice
+
+SUPPORTED = (Protocol.L2TP, Protocol.PPTP)
+
+
+def ppp_config_for(profile: Profile, secrets: Mapping[str, str]) -> PPPConfig:
+    """The client PPP settings a profile asks for; a contradiction becomes a StackError."""
+    try:
+        return PPPConfig(
+            username=profile.auth.username,
+            password=secrets.get(SecretKind.PASSWORD.value, ""),
+            allowed_auth=tuple(m.value for m in profile.auth.ppp_methods),
+            mppe=profile.ppp.mppe.value,
+            mppe_bits=profile.ppp.mppe_bits,
+            allow_stateful=profile.ppp.mppe_stateful,
+            mru=profile.ppp.mru,
+            want_ipv6=profile.ppp.ipv6,
+            echo_interval=float(profile.ppp.lcp_echo_interval),
+            echo_failures=profile.ppp.lcp_echo_failures,
+        )
+    except ValueError as exc:
+        raise StackError(f"this connection's PPP settings cannot work: {exc}", "config") from None
+
+
+def route_choice_for(profile: Profile) -> RouteChoice:
+    return RouteChoice(
+        full_tunnel=profile.routing.mode is TunnelMode.FULL,
+        routes=profile.routing.routes,
+        dns_servers=profile.dns.servers,
+        use_pushed_dns=profile.dns.use_pushed,
+        search_domains=profile.dns.search_domains,
+        split_dns_domains=profile.dns.split_domains,
+    )
+
+
+def build_stack(
+    profile: Profile,
+    secrets: Mapping[str, str],
+    status: StatusSink,
+    applier: NetworkApplier,
+    *,
+    gateway: str | None = None,
+    protocol: Protocol | None = None,
+) -> VpnStack:
+    """The stack for ``profile``'s first (or the given) gateway and protocol."""
+    protocol = protocol or profile.protocols[0]
+    host = gateway or profile.gateways[0].host
+    if SecretKind.PASSWORD in profile.auth.secrets and not secrets.get(SecretKind.PASSWORD.value):
+        raise StackError("no password was given for this connection", "config")
+    config = ppp_config_for(profile, secrets)
+    routing = route_choice_for(profile)
+    if protocol is Protocol.L2TP:
+        from wizard.stacks.l2tp import L2tpStack
+
+        return L2tpStack(host, config, status, applier, routing=routing)
+    if protocol is Protocol.PPTP:
+        from wizard.stacks.pptp import PptpStack
+
+        return PptpStack(host, config, status, applier, routing=routing)
+    raise StackError(
+        f"{protocol.label} is not available yet in this version; supported: " + ", ".join(p.label for p in SUPPORTED),
+        "config",
+    )
