@@ -85,6 +85,8 @@ class PPPStats:
     mppe_dropped: int = 0
     mppe_resync: int = 0
     mppe_resets_sent: int = 0
+    mppe_garbage: int = 0
+    ccp_restarts: int = 0
 
 
 def _printable(raw: bytes) -> str:
@@ -172,6 +174,8 @@ class PPPConnection:
         self._mppe_description: str | None = None
         self._pool_address: str | None = None
         self._stash: list[tuple[Phase, bytes]] = []
+        self._late_auth: AuthProtocol | None = None
+        self._ccp_restart_not_before: float | None = None
 
     # ================================================================= public API
     @property
@@ -301,6 +305,9 @@ class PPPConnection:
         if protocol == PROTO_LCP:
             self.lcp.receive(info, now)
             return
+        if protocol in _AUTH_PROTOCOLS and self._late_auth is not None and self._late_auth.protocol == protocol:
+            self._late_verdict(info, now)
+            return
         if not self.lcp.is_opened or self.phase in (Phase.DEAD, Phase.ESTABLISH, Phase.TERMINATE):
             if self.phase is Phase.ESTABLISH and protocol in _EARLY_PROTOCOLS:
                 self._stash_frame(data)  # overtook the Configure-Ack that opens our side of LCP
@@ -331,11 +338,22 @@ class PPPConnection:
                 self.stats.unencrypted_dropped += 1
             else:
                 self._deliver(protocol, info)
-        elif protocol == PROTO_COMP and self._decryptor is not None:
-            self._receive_mppe(info, now)
+        elif protocol == PROTO_COMP:
+            if self._decryptor is not None:
+                self._receive_mppe(info, now)
+            else:
+                self.stats.mppe_dropped += 1  # CCP is (re)negotiating: the peer may still be sending
         else:
             self.lcp.send_protocol_reject(protocol, info)
             self.stats.protocol_rejects_sent += 1
+
+    def _late_verdict(self, info: bytes, now: float) -> None:
+        """The peer's Terminate-Request overtook its authentication verdict: still read the verdict."""
+        auth = self._late_auth
+        assert auth is not None
+        auth.receive(info, now)
+        if auth.done and not auth.succeeded and self._failure is None and self._closing_reason is None:
+            self._failure = auth.failure
 
     def _early_ncp_allowed(self, protocol: int, now: float) -> bool:
         """A lost EAP-Success: an NCP packet from the server shows it let us in (RFC 3748 4.2)."""
@@ -376,17 +394,25 @@ class PPPConnection:
         except ParseError:
             self.stats.mppe_dropped += 1
             return
-        if plain and plain[0] & 1:
-            protocol, payload = plain[0], plain[1:]
-        elif len(plain) >= 2:
-            protocol, payload = (plain[0] << 8) | plain[1], plain[2:]
-        else:
-            self.stats.mppe_dropped += 1
+        protocol = int.from_bytes(plain[:2], "big") if len(plain) >= 2 else 0
+        packet = _ip_packet(protocol, plain[2:])
+        if packet is None:
+            # We never ask for PFC, so the peer's plaintext starts with a 2-octet IPv4/IPv6 protocol
+            # and a consistent IP header. Anything else means the RC4 states drifted apart, which
+            # stateful MPPE cannot detect by itself: restart CCP so both sides re-key from the start.
+            self.stats.mppe_garbage += 1
+            if self._decryptor is not None and not self._decryptor.stateless:
+                self._restart_ccp(now)
             return
-        if protocol in (PROTO_IPV4, PROTO_IPV6):
-            self._deliver(protocol, payload)
-        else:
-            self.stats.discarded += 1
+        self._deliver(protocol, packet)
+
+    def _restart_ccp(self, now: float) -> None:
+        if self._ccp_restart_not_before is not None and now < self._ccp_restart_not_before:
+            return
+        self._ccp_restart_not_before = now + self.config.restart_timer
+        self.stats.ccp_restarts += 1
+        self.ccp.down(now)
+        self.ccp.up(now)
 
     def _deliver(self, protocol: int, packet: bytes) -> None:
         opened = self.ipcp.is_opened if protocol == PROTO_IPV4 else self.ipv6cp.is_opened
@@ -531,6 +557,8 @@ class PPPConnection:
             self._set_phase(Phase.ESTABLISH)  # the peer renegotiates the link
 
     def _link_down(self, now: float) -> None:
+        if self.phase is Phase.AUTHENTICATE and self.auth is not None and not self.auth.done:
+            self._late_auth = self.auth
         self.auth = None
         self._stash = []
         for cp in (self.ipcp, self.ipv6cp, self.ccp):
@@ -738,6 +766,21 @@ class PPPConnection:
                 mppe=self._mppe_description if self._ccp_active else None,
             )
         )
+
+
+def _ip_packet(protocol: int, packet: bytes) -> bytes | None:
+    """``packet`` without trailing padding if it looks like an IP packet of ``protocol``, else None.
+
+    Version and length fields must agree with the frame, which random (mis-decrypted) bytes
+    almost never do.
+    """
+    if protocol == PROTO_IPV4 and len(packet) >= 20 and packet[0] >> 4 == 4:
+        total = int.from_bytes(packet[2:4], "big")
+        return packet[:total] if 20 <= total <= len(packet) else None
+    if protocol == PROTO_IPV6 and len(packet) >= 40 and packet[0] >> 4 == 6:
+        total = 40 + int.from_bytes(packet[4:6], "big")
+        return packet[:total] if total <= len(packet) else None
+    return None
 
 
 def _ignore(now: float) -> None:
