@@ -517,6 +517,7 @@ class L2TPConnection:
             msg = decode_control(payload, self._secret)
             if msg is None:
                 return
+            self._learn_tunnel_id_early(msg)
             msg.validate()
         except HiddenAVPError as exc:
             why = (
@@ -547,6 +548,21 @@ class L2TPConnection:
                 self._linger_until = now + self.config.stop_linger
             return
         self._dispatch_message(header, msg, now)
+
+    def _learn_tunnel_id_early(self, msg: ControlMessage) -> None:
+        """Take the peer's tunnel id from SCCRQ/SCCRP first, so even a StopCCN about a bad
+        SCCRQ/SCCRP reaches the right tunnel."""
+        expected = MessageType.SCCRP if self.role == "lac" else MessageType.SCCRQ
+        if self.peer_tunnel_id or msg.msg_type != expected:
+            return
+        if self.state not in (TunnelState.IDLE, TunnelState.WAIT_CTL_REPLY):
+            return
+        try:
+            tunnel_id = msg.u16(AVPType.ASSIGNED_TUNNEL_ID)
+        except ParseError:
+            return
+        if tunnel_id:
+            self.peer_tunnel_id = self._channel.peer_tunnel_id = tunnel_id
 
     def _dispatch_message(self, header: L2TPHeader, msg: ControlMessage, now: float) -> None:
         try:
