@@ -521,3 +521,27 @@ def test_lns_session_setup_and_sequencing_required() -> None:
     lns.send_ppp(b"\xff\x03a")
     lns.send_ppp(b"\xff\x03b")
     assert [h.ns for h, _, _ in peer.sent() if not h.is_control] == [0, 1]
+
+
+def test_stopccn_refusing_the_sccrq_is_acked_to_the_servers_tunnel() -> None:
+    lac = L2TPConnection("lac", counting_random())
+    peer = Peer(lac)
+    lac.connect(0.0)
+    peer.sent()
+    refusal = [u16_avp(AVPType.ASSIGNED_TUNNEL_ID, PEER_TID), avp(AVPType.RESULT_CODE, ResultCode(4).encode())]
+    peer.send(MessageType.STOPCCN, refusal)
+    ((h, msg, _),) = peer.sent()
+    assert msg is None and h.tunnel_id == PEER_TID
+    (closed,) = peer.events()
+    assert isinstance(closed, TunnelClosed) and closed.by_peer and closed.result_code == 4
+    assert "check the tunnel secret" in closed.reason
+
+
+def test_user_closing_the_only_call_closes_a_client_tunnel_too() -> None:
+    lac, peer = lac_up()
+    peer.events()
+    lac.close_session(1.0, reason="bye")
+    assert [m.msg_type for m in peer.messages()] == [MessageType.CDN, MessageType.STOPCCN]
+    events = peer.events()
+    assert [type(e) for e in events] == [SessionClosed, TunnelClosed]
+    assert events[1] == TunnelClosed("bye", result_code=1)

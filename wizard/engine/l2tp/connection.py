@@ -270,9 +270,7 @@ class L2TPConnection:
             now,
             session,
             reason or "the call was closed on request",
-            CDNResult.ADMINISTRATIVE,
-            None,
-            "",
+            ResultCode(CDNResult.ADMINISTRATIVE),
             by_peer=False,
         )
         self._flush()
@@ -362,13 +360,8 @@ class L2TPConnection:
                     now,
                     session,
                     f"{self.peer_label} did not complete the call setup in time",
-                    CDNResult.TIMEOUT,
-                    None,
-                    "",
+                    ResultCode(CDNResult.TIMEOUT),
                     by_peer=False,
-                )
-                self._maybe_close_with_session(
-                    now, by_peer=False, reason=f"{self.peer_label} did not complete the call setup in time"
                 )
 
     # --- teardown ------------------------------------------------------------------------------
@@ -427,19 +420,27 @@ class L2TPConnection:
         now: float,
         session: Session,
         reason: str,
-        result: int,
-        error: int | None,
-        message: str,
+        code: ResultCode | None,
         *,
         by_peer: bool,
     ) -> None:
-        """Send CDN for a session we close, or just forget one the peer closed."""
-        if not by_peer:
-            self._send_cdn(now, session.peer_id, session.local_id, ResultCode(result, error, message))
+        """End a session: send CDN with ``code`` if we close it (``code`` is the peer's otherwise),
+        report it, and close a client tunnel whose last call this was."""
+        if not by_peer and code is not None:
+            self._send_cdn(now, session.peer_id, session.local_id, code)
         self.sessions.pop(session.local_id, None)
         self._session_started.pop(session.local_id, None)
         session.state = SessionState.CLOSED
-        self._emit(SessionClosed(reason, session.local_id, by_peer=by_peer, result_code=result, error_code=error))
+        self._emit(
+            SessionClosed(
+                reason,
+                session.local_id,
+                by_peer=by_peer,
+                result_code=None if code is None else code.result,
+                error_code=None if code is None else code.error,
+            )
+        )
+        self._maybe_close_with_session(now, by_peer=by_peer, reason=reason, code=code if by_peer else None)
 
     def _send_cdn(self, now: float, peer_session_id: int, local_session_id: int, code: ResultCode) -> None:
         msg = ControlMessage.build(
@@ -618,12 +619,9 @@ class L2TPConnection:
                     session,
                     f"{self.peer_label} sent an {msg.name} with an {what} this client does not understand; "
                     "the call was closed",
-                    CDNResult.GENERAL_ERROR,
-                    GeneralError.UNKNOWN_MANDATORY_AVP,
-                    text,
+                    ResultCode(CDNResult.GENERAL_ERROR, GeneralError.UNKNOWN_MANDATORY_AVP, text),
                     by_peer=False,
                 )
-                self._maybe_close_with_session(now, by_peer=False)
             elif msg_type == MessageType.ICRQ and (peer_sid := msg.u16(AVPType.ASSIGNED_SESSION_ID)):
                 code = ResultCode(CDNResult.GENERAL_ERROR, GeneralError.UNKNOWN_MANDATORY_AVP, text)
                 self._send_cdn(now, peer_sid, self._random_id(self.sessions), code)
@@ -765,6 +763,8 @@ class L2TPConnection:
 
     def _on_stopccn(self, header: L2TPHeader, msg: ControlMessage, now: float) -> None:
         code = msg.result_code()
+        if self.peer_tunnel_id == 0:  # refused before we learnt its id: still ack to the right tunnel
+            self._channel.peer_tunnel_id = msg.u16(AVPType.ASSIGNED_TUNNEL_ID) or 0
         self._channel.send_zlb()  # acknowledge at once: the peer is about to forget the tunnel
         self._channel.abandon()
         self._finish_events(describe_stopccn(self.peer_label, code), by_peer=True, code=code)
@@ -808,12 +808,9 @@ class L2TPConnection:
                 now,
                 session,
                 f"{self.peer_label} answered the call without a session id",
-                CDNResult.GENERAL_ERROR,
-                GeneralError.BAD_VALUE,
-                "missing Assigned Session ID",
+                ResultCode(CDNResult.GENERAL_ERROR, GeneralError.BAD_VALUE, "missing Assigned Session ID"),
                 by_peer=False,
             )
-            self._maybe_close_with_session(now, by_peer=False)
             return
         framing = FRAMING_SYNC if self.peer_framing & FRAMING_SYNC or not self.peer_framing else FRAMING_ASYNC
         avps = [
@@ -851,19 +848,7 @@ class L2TPConnection:
         if cause_raw is not None:
             cause = Q931Cause.decode(cause_raw)
             reason += f" (Q.931 cause {cause.cause_code}" + (f": {cause.advisory})" if cause.advisory else ")")
-        self.sessions.pop(session.local_id, None)
-        self._session_started.pop(session.local_id, None)
-        session.state = SessionState.CLOSED
-        self._emit(
-            SessionClosed(
-                reason,
-                session.local_id,
-                by_peer=True,
-                result_code=None if code is None else code.result,
-                error_code=None if code is None else code.error,
-            )
-        )
-        self._maybe_close_with_session(now, by_peer=True, reason=reason, code=code)
+        self._drop_session(now, session, reason, code, by_peer=True)
 
     def _maybe_close_with_session(
         self, now: float, *, by_peer: bool, reason: str = "", code: ResultCode | None = None
