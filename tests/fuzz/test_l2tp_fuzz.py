@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from wizard.engine.errors import ParseError
 from wizard.engine.l2tp import L2TPConfig, L2TPConnection
 from wizard.engine.l2tp.avp import decode_avps
-from wizard.engine.l2tp.connection import challenge_response
+from wizard.engine.l2tp.builders import challenge_response
 from wizard.engine.l2tp.constants import AVPType, MessageType
 from wizard.engine.l2tp.header import L2TPHeader, control_header, decode_header, encode_message
 from wizard.engine.l2tp.messages import FIXED_SIZES, ControlMessage, avp, decode_control, u16_avp, u32_avp

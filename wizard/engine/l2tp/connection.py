@@ -15,14 +15,15 @@ The driver owns the UDP socket. Notes for it:
 
 from __future__ import annotations
 
-import hashlib
 from collections import deque
 from collections.abc import Callable
 from enum import Enum, auto
 from typing import Literal
 
 from wizard.engine.errors import LocalProtocolError, ParseError
+from wizard.engine.l2tp import builders
 from wizard.engine.l2tp.avp import AVP, HiddenAVPError, ProtocolVersion, Q931Cause, ResultCode
+from wizard.engine.l2tp.builders import HIDE_WHEN_ENABLED, challenge_response
 from wizard.engine.l2tp.config import L2TPConfig
 from wizard.engine.l2tp.constants import (
     FRAMING_ASYNC,
@@ -42,29 +43,13 @@ from wizard.engine.l2tp.events import (
     TunnelUp,
 )
 from wizard.engine.l2tp.header import L2TPHeader, decode_header
-from wizard.engine.l2tp.messages import ControlMessage, avp, decode_control, u16_avp, u32_avp
+from wizard.engine.l2tp.messages import ControlMessage, decode_control
 from wizard.engine.l2tp.reasons import describe_cdn, describe_stopccn
 from wizard.engine.l2tp.reliable import ReliableChannel
 from wizard.engine.l2tp.session import Session, SessionState
 from wizard.engine.l2tp.stats import L2TPStats
 
 Role = Literal["lac", "lns"]
-
-#: AVPs hidden when ``hide_avps`` is on. Tunnel-setup AVPs stay clear so that a secret mismatch is
-#: reported by the challenge exchange instead of by undecodable tunnel ids.
-HIDE_WHEN_ENABLED = frozenset(
-    {
-        AVPType.ASSIGNED_SESSION_ID,
-        AVPType.CALL_SERIAL_NUMBER,
-        AVPType.BEARER_TYPE,
-        AVPType.FRAMING_TYPE,
-        AVPType.TX_CONNECT_SPEED,
-        AVPType.RX_CONNECT_SPEED,
-        AVPType.CALLED_NUMBER,
-        AVPType.CALLING_NUMBER,
-        AVPType.SUB_ADDRESS,
-    }
-)
 
 SESSION_MESSAGES = frozenset(
     {
@@ -90,11 +75,6 @@ class TunnelState(Enum):
     CLOSED = auto()
 
 
-def challenge_response(msg_type: int, secret: bytes, challenge: bytes) -> bytes:
-    """Section 4.4.3: CHAP-style MD5(ID + secret + challenge), ID = 2 (SCCRP) or 3 (SCCCN)."""
-    return hashlib.md5(bytes([msg_type & 0xFF]) + secret + challenge, usedforsecurity=False).digest()
-
-
 class L2TPConnection:
     """One L2TP tunnel as LAC (client, initiator) or LNS (server, responder)."""
 
@@ -107,6 +87,7 @@ class L2TPConnection:
         self.state = TunnelState.IDLE
         self._secret = self.config.secret_bytes
         self._random: Callable[[int], bytes] = self.config.random_bytes
+        self._hidden = HIDE_WHEN_ENABLED if self.config.hide_avps and self._secret else frozenset()
         self._channel = ReliableChannel(self.config.retransmit_policy, self.config.receive_window, self.stats)
         self.local_tunnel_id = self.config.local_tunnel_id or self._random_id(set())
         self.peer_tunnel_id = 0
@@ -144,9 +125,6 @@ class L2TPConnection:
                 return value
         return next(v for v in range(1, 0x10000) if v not in used)
 
-    def _hide(self, attr_type: AVPType) -> bool:
-        return self.config.hide_avps and self._secret is not None and attr_type in HIDE_WHEN_ENABLED
-
     def _send(self, msg: ControlMessage, session_id: int, now: float) -> None:
         self._channel.send(msg.encode(self._secret, self._random), session_id, now)
 
@@ -162,23 +140,10 @@ class L2TPConnection:
         established = [s for s in self.sessions.values() if s.state is SessionState.ESTABLISHED]
         return established[0] if len(established) == 1 else None
 
-    def _tunnel_avps(self) -> list[AVP]:
-        """The capabilities block shared by SCCRQ and SCCRP."""
-        cfg = self.config
-        avps = [
-            avp(AVPType.PROTOCOL_VERSION, ProtocolVersion().encode()),
-            u32_avp(AVPType.FRAMING_CAPABILITIES, FRAMING_SYNC | FRAMING_ASYNC),
-            u32_avp(AVPType.BEARER_CAPABILITIES, cfg.bearer_capabilities),
-            u16_avp(AVPType.FIRMWARE_REVISION, cfg.firmware_revision),
-            avp(AVPType.HOST_NAME, cfg.host_name.encode("utf-8")),
-            avp(AVPType.VENDOR_NAME, cfg.vendor_name.encode("utf-8")),
-            u16_avp(AVPType.ASSIGNED_TUNNEL_ID, self.local_tunnel_id),
-            u16_avp(AVPType.RECEIVE_WINDOW_SIZE, cfg.receive_window),
-        ]
-        if self._secret is not None:
-            self._our_challenge = self._random(16)
-            avps.append(avp(AVPType.CHALLENGE, self._our_challenge))
-        return avps
+    def _new_challenge(self) -> bytes | None:
+        """A fresh challenge for SCCRQ/SCCRP when tunnel authentication is on (section 5.1.1)."""
+        self._our_challenge = None if self._secret is None else self._random(16)
+        return self._our_challenge
 
     def _learn_peer(self, msg: ControlMessage) -> None:
         self.peer_tunnel_id = msg.u16(AVPType.ASSIGNED_TUNNEL_ID) or 0
@@ -202,7 +167,8 @@ class L2TPConnection:
             raise LocalProtocolError(f"connect() called in state {self.state.name}")
         self._want_session = True
         self._started_at = self._last_heard = now
-        self._send(ControlMessage.build(MessageType.SCCRQ, self._tunnel_avps()), 0, now)
+        sccrq = builders.tunnel_setup(MessageType.SCCRQ, self.config, self.local_tunnel_id, self._new_challenge())
+        self._send(sccrq, 0, now)
         self.state = TunnelState.WAIT_CTL_REPLY
         self._flush()
 
@@ -222,14 +188,7 @@ class L2TPConnection:
         session = Session(local_id, 0, SessionState.WAIT_REPLY, call_serial=self._call_serial)
         self.sessions[local_id] = session
         self._session_started[local_id] = now
-        msg = ControlMessage.build(
-            MessageType.ICRQ,
-            [
-                u16_avp(AVPType.ASSIGNED_SESSION_ID, local_id, hidden=self._hide(AVPType.ASSIGNED_SESSION_ID)),
-                u32_avp(AVPType.CALL_SERIAL_NUMBER, session.call_serial, hidden=self._hide(AVPType.CALL_SERIAL_NUMBER)),
-                u32_avp(AVPType.BEARER_TYPE, 0, hidden=self._hide(AVPType.BEARER_TYPE)),
-            ],
-        )
+        msg = builders.icrq(local_id, session.call_serial, self._hidden)
         self._send(msg, 0, now)
         return local_id
 
@@ -327,7 +286,7 @@ class L2TPConnection:
             if due is not None and now >= due:
                 self._last_hello = now
                 self.stats.hellos_sent += 1
-                self._send(ControlMessage.build(MessageType.HELLO), 0, now)
+                self._send(builders.hello(), 0, now)
         self._flush()
 
     def _on_channel_failed(self) -> None:
@@ -395,10 +354,7 @@ class L2TPConnection:
     ) -> None:
         """Send StopCCN, report the closure, and wait (CLOSING) for the StopCCN to be acked."""
         code = ResultCode(result, error, message)
-        msg = ControlMessage.build(
-            MessageType.STOPCCN,
-            [u16_avp(AVPType.ASSIGNED_TUNNEL_ID, self.local_tunnel_id), avp(AVPType.RESULT_CODE, code.encode())],
-        )
+        msg = builders.stopccn(self.local_tunnel_id, code)
         self._send(msg, 0, now)
         self._finish_events(reason, by_peer=by_peer, code=peer_code if by_peer else code)
         self.state = TunnelState.CLOSING
@@ -443,13 +399,7 @@ class L2TPConnection:
         self._maybe_close_with_session(now, by_peer=by_peer, reason=reason, code=code if by_peer else None)
 
     def _send_cdn(self, now: float, peer_session_id: int, local_session_id: int, code: ResultCode) -> None:
-        msg = ControlMessage.build(
-            MessageType.CDN,
-            [
-                avp(AVPType.RESULT_CODE, code.encode()),
-                u16_avp(AVPType.ASSIGNED_SESSION_ID, local_session_id, hidden=self._hide(AVPType.ASSIGNED_SESSION_ID)),
-            ],
-        )
+        msg = builders.cdn(code, local_session_id, self._hidden)
         self._send(msg, peer_session_id, now)
 
     # --- receiving -----------------------------------------------------------------------------
@@ -677,7 +627,7 @@ class L2TPConnection:
             return
         if not self._check_version(msg, now):
             return
-        extra: list[AVP] = []
+        response = None
         their_challenge = msg.raw(AVPType.CHALLENGE)
         if their_challenge is not None:
             if self._secret is None:
@@ -687,10 +637,11 @@ class L2TPConnection:
                     StopCCNResult.NOT_AUTHORIZED,
                 )
                 return
-            extra.append(
-                avp(AVPType.CHALLENGE_RESPONSE, challenge_response(MessageType.SCCRP, self._secret, their_challenge))
-            )
-        self._send(ControlMessage.build(MessageType.SCCRP, self._tunnel_avps() + extra), 0, now)
+            response = challenge_response(MessageType.SCCRP, self._secret, their_challenge)
+        sccrp = builders.tunnel_setup(
+            MessageType.SCCRP, self.config, self.local_tunnel_id, self._new_challenge(), response
+        )
+        self._send(sccrp, 0, now)
         self.state = TunnelState.WAIT_CTL_CONN
 
     def _on_sccrp(self, header: L2TPHeader, msg: ControlMessage, now: float) -> None:
@@ -720,7 +671,7 @@ class L2TPConnection:
                     StopCCNResult.NOT_AUTHORIZED,
                 )
                 return
-        extra: list[AVP] = []
+        response = None
         their_challenge = msg.raw(AVPType.CHALLENGE)
         if their_challenge is not None:
             if self._secret is None:
@@ -731,10 +682,8 @@ class L2TPConnection:
                     StopCCNResult.NOT_AUTHORIZED,
                 )
                 return
-            extra.append(
-                avp(AVPType.CHALLENGE_RESPONSE, challenge_response(MessageType.SCCCN, self._secret, their_challenge))
-            )
-        self._send(ControlMessage.build(MessageType.SCCCN, extra), 0, now)
+            response = challenge_response(MessageType.SCCCN, self._secret, their_challenge)
+        self._send(builders.scccn(response), 0, now)
         self._establish()
         if self._want_session:
             self._want_session = False
@@ -791,11 +740,7 @@ class L2TPConnection:
         )
         self.sessions[local_id] = session
         self._session_started[local_id] = now
-        reply = ControlMessage.build(
-            MessageType.ICRP,
-            [u16_avp(AVPType.ASSIGNED_SESSION_ID, local_id, hidden=self._hide(AVPType.ASSIGNED_SESSION_ID))],
-        )
-        self._send(reply, peer_sid, now)
+        self._send(builders.icrp(local_id, self._hidden), peer_sid, now)
 
     def _on_icrp(self, header: L2TPHeader, msg: ControlMessage, now: float) -> None:
         session = self.sessions.get(header.session_id)
@@ -813,15 +758,8 @@ class L2TPConnection:
             )
             return
         framing = FRAMING_SYNC if self.peer_framing & FRAMING_SYNC or not self.peer_framing else FRAMING_ASYNC
-        avps = [
-            u32_avp(
-                AVPType.TX_CONNECT_SPEED, self.config.tx_connect_speed, hidden=self._hide(AVPType.TX_CONNECT_SPEED)
-            ),
-            u32_avp(AVPType.FRAMING_TYPE, framing, hidden=self._hide(AVPType.FRAMING_TYPE)),
-        ]
-        if self.config.data_sequencing:
-            avps.append(avp(AVPType.SEQUENCING_REQUIRED, b""))
-        self._send(ControlMessage.build(MessageType.ICCN, avps), session.peer_id, now)
+        msg = builders.iccn(self.config.tx_connect_speed, framing, self.config.data_sequencing, self._hidden)
+        self._send(msg, session.peer_id, now)
         session.sequencing_required = self.config.data_sequencing
         session.follow_peer_sequencing = True
         session.state = SessionState.ESTABLISHED
