@@ -545,3 +545,14 @@ def test_user_closing_the_only_call_closes_a_client_tunnel_too() -> None:
     events = peer.events()
     assert [type(e) for e in events] == [SessionClosed, TunnelClosed]
     assert events[1] == TunnelClosed("bye", result_code=1)
+
+
+def test_can_send_ppp_tracks_the_session() -> None:
+    lac = L2TPConnection("lac", counting_random())
+    assert not lac.can_send_ppp
+    lac, _ = lac_up()
+    assert lac.can_send_ppp
+    lac.close(1.0)
+    assert not lac.can_send_ppp
+    with pytest.raises(LocalProtocolError):
+        lac.send_ppp(b"\xff\x03")

@@ -118,6 +118,14 @@ class L2TPConnection:
         """True once nothing is left to send, retransmit or acknowledge."""
         return self.state is TunnelState.CLOSED
 
+    @property
+    def can_send_ppp(self) -> bool:
+        """True when :meth:`send_ppp` (without a session id) would not raise."""
+        if self.state is not TunnelState.ESTABLISHED:
+            return False
+        session = self._pick_session(None)
+        return session is not None and session.state is SessionState.ESTABLISHED
+
     def _random_id(self, used: set[int] | dict[int, Session]) -> int:
         for _ in range(64):
             value = int.from_bytes(self._random(2), "big")
