@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from wizard import __version__
+from wizard.client.commands import HELPER_COMMANDS, add_helper_commands
 from wizard.logsetup import register_secret, setup_logging
 from wizard.profile_flags import add_profile_flags, default_secrets, flag_for, merge, overrides_from_args
 from wizard.profiles.codec import export_document, import_document, profile_from_dict, profile_to_dict
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("gui", help="open the New Connection wizard")
     sub.add_parser("demo", help="the main job: the demo connection (or the wizard / list until it exists)")
+    add_helper_commands(sub)
     return parser
 
 
@@ -300,6 +302,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProfileStore], int]] = {
     "import": cmd_import,
     "gui": cmd_gui,
     "demo": cmd_demo,
+    **HELPER_COMMANDS,
 }
 
 if __name__ == "__main__":
