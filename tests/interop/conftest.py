@@ -33,7 +33,7 @@ from wizard.net import netns
 
 LAB_DIR = Path(__file__).resolve().parent / "lab"
 DEFAULT_OUTDIR = Path("/var/cache/connection-wizard-lab")
-NAMESPACE = "vmlab"
+NAMESPACE = os.environ.get("VMLAB_NS", "vmlab")  # the lab scripts read the same variable
 LOG_PREFIX = "vmlab-log: "
 BUILD_TIMEOUT = 1800  # a fresh machine also installs qemu and debootstraps Debian
 START_TIMEOUT = 400  # the lab's own wait is 300 s
@@ -61,7 +61,7 @@ class Lab:
 
     @property
     def run_dir(self) -> Path:
-        return self.outdir / "run"
+        return self.outdir / ("run" if self.namespace == "vmlab" else f"run-{self.namespace}")
 
     @property
     def gateway_log(self) -> Path:
