@@ -1,4 +1,8 @@
-"""L2TP client stack: UDP to port 1701, one tunnel with one session, PPP inside."""
+"""L2TP client stack: UDP to port 1701, one tunnel with one session, PPP inside.
+
+The UDP socket is connected to the server's port 1701, so an LNS that answers from another port
+(RFC 2661 allows it after SCCRP) is not supported yet; xl2tpd and Windows RRAS answer from 1701.
+"""
 
 from __future__ import annotations
 
@@ -84,7 +88,7 @@ class L2tpStack(PppStack):
         self._timer.rearm()
 
     def _carrier_send(self, frame: bytes) -> None:
-        if self.l2tp is not None and not self.l2tp.finished:
+        if self.l2tp is not None and self.l2tp.can_send_ppp:
             self.l2tp.send_ppp(frame)
             self._send_datagrams()
 
