@@ -22,6 +22,8 @@ BIT_L = 0x00000020  # 40-bit
 BIT_D = 0x00000010  # obsolete
 BIT_C = 0x00000001  # MPPC compression
 
+RESET_RETRY = 1.0  # seconds between repeated Reset-Requests (pppd's RACKTIMEOUT)
+
 STRENGTH_BITS = {128: BIT_S, 56: BIT_M, 40: BIT_L}
 _STRENGTH_MASK = BIT_S | BIT_M | BIT_L
 
@@ -71,6 +73,8 @@ class CCP(ControlProtocol):
         self.fatal: str | None = None
         self._reset_not_before: float | None = None
         self.resets_received = 0
+        self._last_reset: int | None = None
+        self._last_reset_at: float | None = None
         self.reset_acks_received = 0
         self.reset_options()
 
@@ -146,20 +150,29 @@ class CCP(ControlProtocol):
             self.discarded += 1
             return
         if packet.code == RESET_REQ:
-            # The peer lost packets: restart our encryptor and acknowledge (RFC 1962 section 4).
-            self.resets_received += 1
-            if self.on_reset_request is not None:
-                self.on_reset_request(now)
+            # The peer lost packets: restart our encryptor and acknowledge (RFC 1962 section 4). A
+            # duplicated request (same identifier, moments later) is only acknowledged: each extra
+            # stateful MPPE flush is one more key change the peer could miss.
+            duplicate = self._last_reset == packet.identifier and self._last_reset_at is not None
+            if not duplicate or now - (self._last_reset_at or now) > self.timers.restart:
+                self.resets_received += 1
+                self._last_reset, self._last_reset_at = packet.identifier, now
+                if self.on_reset_request is not None:
+                    self.on_reset_request(now)
             self.send_packet(RESET_ACK, packet.identifier, b"")
         else:
             self.reset_acks_received += 1  # MPPE resynchronises on the FLUSHED bit instead
 
     def request_reset(self, now: float, *, repeat: bool) -> bool:
-        """Ask the peer to flush after stateful MPPE lost packets; rate-limited to one per restart."""
+        """Ask the peer to flush after stateful MPPE lost packets.
+
+        While packets keep failing the request is repeated at most once a second, like pppd's
+        Reset-Ack timeout, in case the request or the FLUSHED packet answering it was lost.
+        """
         if self.state is not State.OPENED:
             return False
         if repeat and self._reset_not_before is not None and now < self._reset_not_before:
             return False
         self.send_packet(RESET_REQ, self.new_id(), b"")
-        self._reset_not_before = now + self.timers.restart
+        self._reset_not_before = now + RESET_RETRY
         return True

@@ -305,7 +305,8 @@ class PPPConnection:
         if protocol == PROTO_LCP:
             self.lcp.receive(info, now)
             return
-        if protocol in _AUTH_PROTOCOLS and self._late_auth is not None and self._late_auth.protocol == protocol:
+        late = self._late_auth
+        if protocol in _AUTH_PROTOCOLS and self.phase is Phase.TERMINATE and late and late.protocol == protocol:
             self._late_verdict(info, now)
             return
         if not self.lcp.is_opened or self.phase in (Phase.DEAD, Phase.ESTABLISH, Phase.TERMINATE):
@@ -483,7 +484,9 @@ class PPPConnection:
         if self.ccp.fatal is not None:
             self._ccp_fatal, self.ccp.fatal = self.ccp.fatal, None
             if self.config.mppe == "require":
-                self._fail(f"could not agree on encryption: {self._ccp_fatal}", now, b"MPPE required")
+                self._fail(
+                    f"could not agree on encryption: {self._ccp_fatal}", now, b"MPPE required: no common key length"
+                )
             elif self.ccp.state is not State.CLOSED:
                 self.ccp.close(now, b"No common MPPE key length")
         if (
@@ -526,6 +529,7 @@ class PPPConnection:
             self._start_network(now)
             return
         self._set_phase(Phase.AUTHENTICATE)
+        self._late_auth = None
         self.auth = self._make_auth(method)
         self.auth.start(now)
         self._check_auth(now)
@@ -557,8 +561,8 @@ class PPPConnection:
             self._set_phase(Phase.ESTABLISH)  # the peer renegotiates the link
 
     def _link_down(self, now: float) -> None:
-        if self.phase is Phase.AUTHENTICATE and self.auth is not None and not self.auth.done:
-            self._late_auth = self.auth
+        if self.phase is Phase.AUTHENTICATE and self.auth is not None:
+            self._late_auth = self.auth  # may still hear (client) or repeat (server) the verdict
         self.auth = None
         self._stash = []
         for cp in (self.ipcp, self.ipv6cp, self.ccp):
@@ -575,6 +579,8 @@ class PPPConnection:
     def _terminate(self, now: float, message: bytes) -> None:
         if self._finished or self.phase in (Phase.TERMINATE, Phase.DEAD):
             return
+        if self.phase is Phase.AUTHENTICATE and self.auth is not None:
+            self._late_auth = self.auth
         self._set_phase(Phase.TERMINATE)
         state = self.lcp.state
         self.lcp.close(now, message[:200])

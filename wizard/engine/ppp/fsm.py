@@ -197,6 +197,7 @@ class ControlProtocol:
         self._seen_requests: dict[tuple[int, bytes], float] = {}
         self._last_peer_request: tuple[int, bytes] | None = None
         self._nak_loops = 0
+        self._last_naked: tuple[int, bytes] | None = None
         self._term_id: int | None = None
         self._retransmit = False
         self._reply: bytes | None = None
@@ -410,8 +411,9 @@ class ControlProtocol:
             self._nak_loops = 0
             self.fire(FsmEvent.RCR_PLUS, now, build_cp_packet(CONF_ACK, ident, packet.data))
         else:
-            if code == CONF_NAK:
-                self._nak_loops += 1
+            if code == CONF_NAK and self._last_naked != (ident, packet.data):
+                self._nak_loops += 1  # a retransmission of the same request is not a new failure
+                self._last_naked = (ident, packet.data)
             self._acked_peer_request = None
             reply = build_cp_packet(code, ident, build_options(reply_options))
             self.fire(FsmEvent.RCR_MINUS, now, reply)
