@@ -186,6 +186,8 @@ def make_lab() -> Iterator[Lab]:
         for name in (lab.a, lab.b):
             run("ip", "netns", "add", name)
             run("ip", "-n", name, "link", "set", "lo", "up")
+            for conf in ("all", "default"):  # link-local addresses usable at once (no DAD wait)
+                run("ip", "netns", "exec", name, "sysctl", "-qw", f"net.ipv6.conf.{conf}.accept_dad=0")
         run("ip", "-n", lab.a, "link", "add", lab.a_if, "type", "veth", "peer", "name", lab.b_if, "netns", lab.b)
         run("ip", "-n", lab.a, "addr", "add", f"{lab.a_addr}/24", "dev", lab.a_if)
         run("ip", "-n", lab.a, "addr", "add", f"{lab.a_addr6}/64", "dev", lab.a_if, "nodad")
@@ -197,10 +199,22 @@ def make_lab() -> Iterator[Lab]:
             run("ip", "-n", ns, "link", "set", ifname, "up")
         run("ip", "-n", lab.a, "route", "add", "default", "via", "192.0.2.254")
         run("ip", "-n", lab.a, "-6", "route", "add", "default", "via", "2001:db8:1::ff")
+        _wait_for_link_local(lab)
         yield lab
     finally:
         for name in (lab.a, lab.b):
             run("ip", "netns", "del", name, check=False)
+
+
+def _wait_for_link_local(lab: Lab, timeout: float = 5.0) -> None:
+    """IPv6 works on a fresh veth only once the kernel has given it a link-local address."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all("fe80::" in run("ip", "-n", ns, "-6", "addr", "show", "dev", ifname, "scope", "link")
+               for ns, ifname in ((lab.a, lab.a_if), (lab.b, lab.b_if))):  # fmt: skip
+            return
+        time.sleep(0.05)
+    raise RuntimeError("the test veth pair got no IPv6 link-local addresses")
 
 
 # --- the helper ----------------------------------------------------------------------------------
@@ -323,6 +337,7 @@ def make_profile(
     username: str = "tester",
     *,
     gateway: str = "192.0.2.2",
+    more_gateways: tuple[str, ...] = (),
     kill_switch: bool = False,
     split: tuple[str, ...] = (),
     split_domains: tuple[str, ...] = (),
@@ -332,13 +347,13 @@ def make_profile(
     return Profile(
         name=name,
         protocol=Protocol.L2TP,
-        gateways=(Gateway(gateway),),
+        gateways=tuple(Gateway(g) for g in (gateway, *more_gateways)),
         auth=Auth(username=username),
         ppp=PPPOptions(mppe=MppePolicy.ALLOW),
         routing=Routing(mode=TunnelMode.SPLIT, routes=split) if split else Routing(),
         dns=DNS(split_domains=split_domains),
         kill_switch=KillSwitchPolicy(enabled=kill_switch, allow_lan=False),
-        reconnect=Reconnect(initial_delay=reconnect_delay, max_delay=1.0, max_attempts=5),
+        reconnect=Reconnect(initial_delay=reconnect_delay, max_delay=max(1.0, reconnect_delay), max_attempts=5),
     )
 
 

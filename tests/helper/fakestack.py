@@ -6,7 +6,8 @@ real NetworkSettings to the helper's applier. Its behaviour is chosen by the pro
 
 * any name: password must be ``right``, else an authentication failure;
 * ``slow``: takes 30 s to connect (to disconnect it while connecting);
-* ``flaky``: the first link drops after 0.3 s, the next attempt fails, then it stays up.
+* ``flaky`` (or ``flaky-SECONDS``): the first link drops after 0.3 s (or SECONDS), the next attempt
+  fails, then it stays up.
 
 Loaded by the helper through its hidden ``--stack-factory tests.helper.fakestack:build_stack``.
 """
@@ -83,7 +84,8 @@ class FakeStack(VpnStack):
             raise StackError("the server rejected the user name or password (test stack)", "ppp-auth")
         if user == "slow":
             await asyncio.sleep(30)
-        if user == "flaky" and count == 2:
+        flaky = user == "flaky" or user.startswith("flaky-")
+        if flaky and count == 2:
             raise StackError("no answer from the VPN server (test stack)", "control")
         self.status(Progress("ppp-auth", "signed in"))
         self.tun = TunDevice.create("cwt%d")
@@ -109,12 +111,13 @@ class FakeStack(VpnStack):
             raise
         connected = Connected(Negotiated("test", (("authentication", "test"), ("encryption", "none"))), settings)
         self.status(connected)
-        if user == "flaky" and count == 1:
-            self._drop_task = asyncio.get_running_loop().create_task(self._drop_later())
+        if flaky and count == 1:
+            after = float(user.partition("-")[2] or 0.3)
+            self._drop_task = asyncio.get_running_loop().create_task(self._drop_later(after))
         return connected
 
-    async def _drop_later(self) -> None:
-        await asyncio.sleep(0.3)
+    async def _drop_later(self, after: float) -> None:
+        await asyncio.sleep(after)
         await self._end("the server stopped answering (test stack)", deliberate=False)
 
     def _on_packet(self, packet: bytes) -> None:
