@@ -55,6 +55,7 @@ __all__ = [
     "cipher_by_ikev2_id",
     "dh_group",
     "integrity",
+    "integrity_by_ikev1_ah_id",
     "integrity_by_ikev1_auth_id",
     "integrity_by_ikev2_id",
     "parse_proposal_string",
@@ -295,6 +296,7 @@ class Integrity:
     ikev1_auth_id: int
     ikev2_id: int
     description: str = ""
+    ikev1_ah_id: int | None = None  # IKEv1 AH transform id (RFC 2407 §4.4.3 registry)
 
     def bind(self, key: bytes) -> BoundIntegrity:
         return BoundIntegrity(self, key)
@@ -373,13 +375,14 @@ SUITE_TABLE: tuple[SuiteEntry, ...] = (
     Cipher("des", "cbc", 8, 0, 8, 8, False, 0, True, 1, 2, 2, "DES-CBC (RFC 2405)"),
     # Integrity. IKEv1 auth algorithm attribute (RFC 2407 §4.5): 1 HMAC-MD5, 2 HMAC-SHA, 5/6/7 HMAC-SHA2-256/
     # 384/512 (RFC 4868 §4), 9 AES-XCBC-MAC (RFC 3566 §5). IKEv2 INTEG ids: 1 MD5-96, 2 SHA1-96,
-    # 5 AES-XCBC-96, 12/13/14 SHA2-256-128/384-192/512-256.
-    Integrity("md5", "md5", 16, 12, True, 1, 1, "HMAC-MD5-96 (RFC 2403)"),
-    Integrity("sha1", "sha1", 20, 12, False, 2, 2, "HMAC-SHA1-96 (RFC 2404)"),
-    Integrity("sha256", "sha256", 32, 16, False, 5, 12, "HMAC-SHA2-256-128 (RFC 4868)"),
-    Integrity("sha384", "sha384", 48, 24, False, 6, 13, "HMAC-SHA2-384-192 (RFC 4868)"),
-    Integrity("sha512", "sha512", 64, 32, False, 7, 14, "HMAC-SHA2-512-256 (RFC 4868)"),
-    Integrity("aesxcbc", "", 16, 12, False, 9, 5, "AES-XCBC-MAC-96 (RFC 3566)"),
+    # 5 AES-XCBC-96, 12/13/14 SHA2-256-128/384-192/512-256. IKEv1 AH transform ids: 2 MD5, 3 SHA,
+    # 5/6/7 SHA2-256/384/512, 9 AES-XCBC-MAC.
+    Integrity("md5", "md5", 16, 12, True, 1, 1, "HMAC-MD5-96 (RFC 2403)", ikev1_ah_id=2),
+    Integrity("sha1", "sha1", 20, 12, False, 2, 2, "HMAC-SHA1-96 (RFC 2404)", ikev1_ah_id=3),
+    Integrity("sha256", "sha256", 32, 16, False, 5, 12, "HMAC-SHA2-256-128 (RFC 4868)", ikev1_ah_id=5),
+    Integrity("sha384", "sha384", 48, 24, False, 6, 13, "HMAC-SHA2-384-192 (RFC 4868)", ikev1_ah_id=6),
+    Integrity("sha512", "sha512", 64, 32, False, 7, 14, "HMAC-SHA2-512-256 (RFC 4868)", ikev1_ah_id=7),
+    Integrity("aesxcbc", "", 16, 12, False, 9, 5, "AES-XCBC-MAC-96 (RFC 3566)", ikev1_ah_id=9),
     # PRFs. IKEv1 hash attribute (RFC 2409 App. A, RFC 4868 §4): 1 MD5, 2 SHA, 4/5/6 SHA2-256/384/512.
     # IKEv2 PRF ids: 1 HMAC-MD5, 2 HMAC-SHA1, 4 AES128-XCBC, 5/6/7 HMAC-SHA2-256/384/512.
     Prf("prfmd5", "md5", 16, 16, True, 1, 1, "PRF-HMAC-MD5"),
@@ -479,6 +482,10 @@ def cipher_by_ikev2_id(ident: int, key_bits: int | None = None) -> Cipher | None
 
 def integrity_by_ikev1_auth_id(ident: int) -> Integrity | None:
     return next((i for i in INTEGRITIES.values() if i.ikev1_auth_id == ident), None)
+
+
+def integrity_by_ikev1_ah_id(ident: int) -> Integrity | None:
+    return next((i for i in INTEGRITIES.values() if i.ikev1_ah_id == ident), None)
 
 
 def integrity_by_ikev2_id(ident: int) -> Integrity | None:
