@@ -76,7 +76,10 @@ class PPPConfig:
             raise ValueError("echo settings must not be negative")
         for address in (self.local_ipv4, self.peer_ipv4, *self.dns_servers):
             if address is not None:
-                ipaddress.IPv4Address(address)
+                try:
+                    ipaddress.IPv4Address(address)
+                except ValueError:
+                    raise ValueError(f"{address!r} is not an IPv4 address") from None
 
     def _can_key_mppe(self) -> bool:
         return any(m in ("mschapv2", "mschap") for m in self.allowed_auth) or (
