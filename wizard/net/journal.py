@@ -202,6 +202,8 @@ class Journal:
     def session(self, session_id: str) -> SessionJournal:
         if not _NAME.fullmatch(session_id):
             raise ValueError(f"not a session id usable as a file name: {session_id!r}")
+        if not self.directory.is_dir():
+            self.prepare()
         return SessionJournal(self.directory / f"{session_id}.json")
 
     def leftovers(self) -> list[tuple[Path, SessionJournal | JournalError]]:
