@@ -1,7 +1,7 @@
 """Our own gateway in one network namespace, our client in another, joined by a veth pair.
 
 ``gateway_lab`` (module scope) creates namespaces ``cwo-PID-Ng`` (gateway, veth 192.0.2.1) and
-``cwo-PID-Nc`` (client, 192.0.2.2), writes a gateway configuration and starts
+``cwo-PID-Nc`` (client, 192.0.2.2; the gateway also has 192.0.2.3), writes a gateway configuration and starts
 ``main_gateway`` as a subprocess through ``ip netns exec``; its output is collected line by line.
 The namespaces are deleted and the gateway killed even when a test fails; leftovers of a killed run
 (namespaces named after a dead pid) are removed by the next run.
@@ -78,6 +78,7 @@ class Namespaces:
     client: str
     gateway_addr: str = "192.0.2.1"
     client_addr: str = "192.0.2.2"
+    gateway_second_addr: str = "192.0.2.3"  # for a gateway listening on 0.0.0.0: replies must come from it
 
 
 @contextmanager
@@ -94,6 +95,7 @@ def namespaces() -> Iterator[Namespaces]:
         for name, ifname, addr in ((ns.gateway, "vg", ns.gateway_addr), (ns.client, "vc", ns.client_addr)):
             ip("-n", name, "addr", "add", f"{addr}/24", "dev", ifname)
             ip("-n", name, "link", "set", ifname, "up")
+        ip("-n", ns.gateway, "addr", "add", f"{ns.gateway_second_addr}/24", "dev", "vg")
         # The client's "old default route", so a full tunnel has something to pin the gateway to.
         ip("-n", ns.client, "route", "add", "default", "via", "192.0.2.254")
         yield ns
@@ -179,9 +181,9 @@ class GatewayLab:
 
 
 @contextmanager
-def running_gateway(tmp: Path) -> Iterator[GatewayLab]:
+def running_gateway(tmp: Path, listen: str | None = None) -> Iterator[GatewayLab]:
     with namespaces() as ns:
-        config = gateway_config(ns.gateway_addr)
+        config = gateway_config(listen or ns.gateway_addr)
         path = tmp / "gateway.json"
         path.write_text(json.dumps(config))
         gw = GatewayProcess.start(ns.gateway, path)

@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from pyroute2 import IPRoute
@@ -202,19 +203,24 @@ def test_gateway_never_prints_a_secret(gateway_lab: GatewayLab) -> None:
         assert password not in output
 
 
-def test_sigterm_hangs_up_every_client_and_leaves_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Two clients at once (one per protocol) get different addresses; SIGTERM hangs both up politely."""
-    with running_gateway(tmp_path) as lab:
+def test_sigterm_hangs_up_every_client_and_leaves_nothing(tmp_path: Path) -> None:
+    """Two clients at once (one per protocol) get different addresses; SIGTERM hangs both up politely.
+
+    This gateway listens on 0.0.0.0 and the clients dial its second address, so its L2TP and GRE
+    replies must leave from that address (clients drop anything else).
+    """
+    with running_gateway(tmp_path, listen="0.0.0.0") as lab:
+        host = lab.ns.gateway_second_addr
         events: list[StatusEvent] = []
 
         async def main() -> tuple[list[Connected], list[Disconnected]]:
             stacks: list[VpnStack] = [
                 build_stack(
-                    _profile(Protocol.PPTP, lab.ns.gateway_addr, "alice", (PPPAuth.MSCHAPV2,), MppePolicy.REQUIRE),
+                    _profile(Protocol.PPTP, host, "alice", (PPPAuth.MSCHAPV2,), MppePolicy.REQUIRE),
                     {"password": USERS["alice"]}, events.append, DirectApplier(),
                 ),
                 build_stack(
-                    _profile(Protocol.L2TP, lab.ns.gateway_addr, "bob", (PPPAuth.CHAP_MD5,), MppePolicy.ALLOW),
+                    _profile(Protocol.L2TP, host, "bob", (PPPAuth.CHAP_MD5,), MppePolicy.ALLOW),
                     {"password": USERS["bob"]}, events.append, DirectApplier(),
                 ),
             ]

@@ -174,8 +174,8 @@ def config_from_dict(data: Any) -> GatewayConfig:
         section = _object(obj.get(protocol, {}), protocol, _SECTION_KEYS[protocol])
         merged = {**base, **{k: v for k, v in section.items() if k in _PPP_KEYS}}
         origin = {k: (f"{protocol}.{k}" if k in section else k) for k in _PPP_KEYS}
-        policies[protocol] = _policy(merged, origin, _int(section.get("port", DEFAULT_PORTS[protocol]),
-                                                          f"{protocol}.port", 1, 65535))
+        port = _int(section.get("port", DEFAULT_PORTS[protocol]), f"{protocol}.port", 1, 65535)
+        policies[protocol] = _policy(protocol, merged, origin, port)
         if protocol == "l2tp" and "secret" in section:
             secret = _string(section["secret"], "l2tp.secret")
             if not secret:
@@ -307,7 +307,7 @@ def _pool(value: Any, server: str) -> tuple[str, str]:
     return first, last
 
 
-def _policy(merged: Mapping[str, Any], origin: Mapping[str, str], port: int) -> ProtocolPolicy:
+def _policy(protocol: str, merged: Mapping[str, Any], origin: Mapping[str, str], port: int) -> ProtocolPolicy:
     auth_items = _list(merged.get("allowed_auth", ["mschapv2"]), origin["allowed_auth"])
     if not auth_items:
         raise GatewayConfigError(origin["allowed_auth"], "must allow at least one method")
@@ -335,6 +335,8 @@ def _policy(merged: Mapping[str, Any], origin: Mapping[str, str], port: int) -> 
     stateful = _bool(merged.get("mppe_stateful", False), origin["mppe_stateful"])
     if mppe == "require" and not any(m in ("mschapv2", "mschap", "eap") for m in methods):
         raise GatewayConfigError(
-            origin["mppe"], "MPPE is required but no allowed method (mschapv2, mschap, eap) can key it"
+            origin["mppe"],
+            f"MPPE is required for {protocol.upper()} but none of its allowed methods "
+            f"({', '.join(methods)}) can key it; allow mschapv2, mschap or eap",
         )
     return ProtocolPolicy(tuple(methods), str(mppe), tuple(bits), stateful, port)

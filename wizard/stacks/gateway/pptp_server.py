@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+from collections.abc import Callable
 
 from wizard.engine.errors import LocalProtocolError
 from wizard.engine.pptp import events as pev
 from wizard.engine.pptp.control import PPTPConfig, PPTPControl
 from wizard.engine.pptp.gre_session import GRESession
-from wizard.net.errors import NetError
+from wizard.net.errors import NetError, TransportError
 from wizard.net.transports import IPPROTO_GRE, RawIpEndpoint, TcpStream
 from wizard.stacks.gateway.session import Log, ServerSession, SessionEnd
 from wizard.stacks.gateway.shared import GatewayShared
@@ -66,7 +68,7 @@ class PptpClient:
         self.closed = self.loop.create_future()
         self._control_timer = EngineTimer(self.loop, self.control.get_timer, self.control.handle_timer, self._flush)
         self._gre_timer: EngineTimer | None = None
-        self.raw = RawIpEndpoint.open(IPPROTO_GRE, self.peer_ip, self._on_gre)
+        self.raw = _gre_endpoint(str(writer.get_extra_info("sockname")[0]), self.peer_ip, self._on_gre, self.loop)
         self.tcp = TcpStream(reader, writer, self._on_tcp, self._on_tcp_closed)
         self.control.connect(self.loop.time())
         self._flush()
@@ -193,6 +195,28 @@ class PptpClient:
         if self.session is None:
             self.log(f"{self.label}: closed: {reason}")
         self.closed.set_result(reason)
+
+
+def _gre_endpoint(
+    local: str, remote: str, on_packet: Callable[[bytes], None], loop: asyncio.AbstractEventLoop
+) -> RawIpEndpoint:
+    """A raw GRE socket to ``remote`` sending from ``local``, the address the client dialled.
+
+    The client filters GRE by source address, so on a gateway listening on several addresses the
+    GRE must leave from the one its TCP connection went to, not whatever the route prefers.
+    """
+    try:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, IPPROTO_GRE)
+    except OSError as exc:
+        raise TransportError(f"could not open a raw GRE socket: {exc.strerror or exc}") from None
+    try:
+        sock.setblocking(False)
+        sock.bind((local, 0))
+        sock.connect((remote, 0))
+    except OSError as exc:
+        sock.close()
+        raise TransportError(f"could not address {remote} with GRE from {local}: {exc.strerror or exc}") from None
+    return RawIpEndpoint(sock, IPPROTO_GRE, remote, on_packet, None, loop)
 
 
 class PptpServer:
