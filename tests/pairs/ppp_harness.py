@@ -49,16 +49,18 @@ class Pair:
     client_events: list[Event] = field(default_factory=list)
     server_events: list[Event] = field(default_factory=list)
     server_silent: bool = False
-    tamper_s2c: Callable[[bytes], bytes] | None = None
+    tamper_s2c: Callable[[bytes], bytes | None] | None = None  # rewrite or (None) drop a frame
+    tamper_c2s: Callable[[bytes], bytes | None] | None = None
 
     def pump(self) -> None:
         for frame in self.client.frames_to_send():
-            self.c2s.send(frame, self.now)
+            kept = self.tamper_c2s(frame) if self.tamper_c2s is not None else frame
+            if kept is not None:
+                self.c2s.send(kept, self.now)
         for frame in self.server.frames_to_send():
-            if self.tamper_s2c is not None:
-                frame = self.tamper_s2c(frame)
-            if not self.server_silent:
-                self.s2c.send(frame, self.now)
+            kept = self.tamper_s2c(frame) if self.tamper_s2c is not None else frame
+            if kept is not None and not self.server_silent:
+                self.s2c.send(kept, self.now)
         while (event := self.client.next_event()) is not None:
             self.client_events.append(event)
         while (event := self.server.next_event()) is not None:
@@ -82,6 +84,9 @@ class Pair:
         self.client.handle_timer(self.now)
         if not self.server_silent:
             self.server.handle_timer(self.now)
+        for conn in (self.client, self.server) if not self.server_silent else (self.client,):
+            timer = conn.get_timer()
+            assert timer is None or timer > self.now, f"{conn.role} timer {timer} is not in the future"
         self.pump()
         return True
 

@@ -22,11 +22,12 @@ from wizard.engine.ppp import (
     ConnectionClosed,
     ConnectionFailed,
     EchoTimeout,
+    IPv6Up,
     LinkUp,
     Phase,
     PhaseChanged,
 )
-from wizard.engine.ppp.frame import PROTO_CHAP, build_frame, parse_frame
+from wizard.engine.ppp.frame import PROTO_CHAP, PROTO_IPV6CP, build_frame, parse_frame
 
 SEEDS = range(6)
 METHODS = [
@@ -165,6 +166,25 @@ def test_ipv6_refused_by_peer_leaves_ipv4_up() -> None:
     before = pair.client.stats.ip_dropped
     pair.client.send_ip(ipv6_packet(1), pair.now)
     assert pair.client.stats.ip_dropped == before + 1
+
+
+def test_ipv6cp_that_never_answers_delays_network_up_by_one_restart_interval() -> None:
+    blocking = [True]
+
+    def drop_ipv6cp(frame: bytes) -> bytes | None:
+        return None if blocking[0] and parse_frame(frame).protocol == PROTO_IPV6CP else frame
+
+    pair = make_pair(client_config(want_ipv6=True), server_config(want_ipv6=True))
+    pair.tamper_c2s = pair.tamper_s2c = drop_ipv6cp
+    _connect(pair, limit=10.0)
+    up = network_up(pair.client_events)
+    assert up.local_ipv6_iid is None
+    assert 3.0 <= pair.now < 4.0  # IPCP was ready at once; IPv6 got one restart interval
+    blocking[0] = False  # IPV6CP's retransmissions get through now: reported separately
+    assert pair.run_until(lambda: any(isinstance(e, IPv6Up) for e in pair.client_events), 20.0)
+    pair.client.send_ip(ipv6_packet(3), pair.now)
+    pair.advance(0.1)
+    assert pair.received("server") == [ipv6_packet(3)]
 
 
 def test_address_pool_is_used_and_released() -> None:
@@ -324,7 +344,7 @@ def test_mppe_required_by_client_but_refused_by_server() -> None:
 def test_mppe_required_by_server_but_refused_by_client() -> None:
     pair = make_pair(client_config(mppe="refuse"), server_config(mppe="require"), LOSSY, 2)
     _, server_reason = _end(pair)
-    assert server_reason == "the client refused encryption (MPPE) but this profile requires it"
+    assert server_reason == "the client refused encryption (MPPE) but this server's settings require it"
 
 
 def test_mppe_key_length_mismatch() -> None:

@@ -57,8 +57,11 @@ class CCP(ControlProtocol):
         allowed_bits: Sequence[int],
         allow_stateful: bool,
         on_reset_request: Callable[[float], None] | None = None,
+        peer: str = "peer",
+        settings: str = "this profile",
     ) -> None:
         super().__init__(send, timers)
+        self._peer_word, self._settings_word = peer, settings
         self._allowed_mask = 0
         for bits in allowed_bits:
             self._allowed_mask |= STRENGTH_BITS[bits]
@@ -97,9 +100,10 @@ class CCP(ControlProtocol):
             if choice is None:
                 offered = strongest(value)
                 self.fatal = (
-                    f"the peer offers only MPPE-{offered} encryption, which this profile does not allow"
+                    f"the {self._peer_word} offers only MPPE-{offered} encryption, which "
+                    f"{self._settings_word} does not allow"
                     if offered is not None
-                    else "the peer does not offer any MPPE key length"
+                    else f"the {self._peer_word} does not offer any MPPE key length"
                 )
                 continue
             stateless = bool(value & BIT_H) or not self.allow_stateful

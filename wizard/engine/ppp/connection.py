@@ -114,6 +114,8 @@ class PPPConnection:
         self.stats = PPPStats()
         self._random = random_bytes
         self._peer = "server" if role == "client" else "client"
+        self._settings = "this profile" if role == "client" else "this server's settings"
+        self._settings_require = "this profile requires" if role == "client" else "this server's settings require"
         self._frames: list[bytes] = []
         self._events: deque[Event] = deque()
         self._layer_queue: deque[tuple[ControlProtocol, Action, float]] = deque()
@@ -145,6 +147,8 @@ class PPPConnection:
             allowed_bits=config.mppe_bits,
             allow_stateful=config.allow_stateful,
             on_reset_request=self._on_reset_request,
+            peer=self._peer,
+            settings=self._settings,
         )
         for cp in (self.lcp, self.ipcp, self.ipv6cp, self.ccp):
             cp.listener = self._on_layer
@@ -163,6 +167,7 @@ class PPPConnection:
         self._ipv6_active = False
         self._ipv6_settled = False
         self._ipv6_grace: float | None = None
+        self._ipv6_waited = False
         self._network_up = False
         self._network_was_up = False
         self._ipv6_reported = False
@@ -247,6 +252,7 @@ class PPPConnection:
             return
         if self._failure is None and self._closing_reason is None:
             self._failure = reason
+        self._set_phase(Phase.TERMINATE)
         self.lcp.down(now)
         self._process(now)
         self._finish(now)
@@ -281,6 +287,8 @@ class PPPConnection:
         for cp in (self.ipcp, self.ipv6cp, self.ccp):
             cp.handle_timer(now)
         if self._ipv6_grace is not None and now >= self._ipv6_grace:
+            self._ipv6_grace = None
+            self._ipv6_waited = True
             self._maybe_network_up(now)
         self._process(now)
 
@@ -572,6 +580,7 @@ class PPPConnection:
         self._ccp_active = self._ccp_settled = False
         self._ipv6_active = self._ipv6_settled = False
         self._ipv6_grace = None
+        self._ipv6_waited = False
         if self._network_up:
             self._network_up = False
             self._events.append(NetworkDown(f"the link to the {self._peer} went down"))
@@ -739,9 +748,9 @@ class PPPConnection:
         if self._ccp_fatal is not None:
             return f"could not agree on encryption: {self._ccp_fatal}"
         if self._ccp_protocol_rejected or self.ccp.refused:
-            return f"the {self._peer} refused encryption (MPPE) but this profile requires it"
+            return f"the {self._peer} refused encryption (MPPE) but {self._settings_require} it"
         if self.ccp.is_opened:
-            return f"the {self._peer} would not encrypt both directions (MPPE) but this profile requires it"
+            return f"the {self._peer} would not encrypt both directions (MPPE) but {self._settings_require} it"
         return f"could not agree on encryption (MPPE) with the {self._peer}"
 
     def _maybe_network_up(self, now: float) -> None:
@@ -749,11 +758,11 @@ class PPPConnection:
             return
         if self._ccp_active and not self._ccp_settled:
             return
-        if self._ipv6_active and not (self.ipv6cp.is_opened or self._ipv6_settled):
+        if self._ipv6_active and not (self.ipv6cp.is_opened or self._ipv6_settled or self._ipv6_waited):
+            # Give a slow IPV6CP one restart interval; if it opens later, IPv6Up reports it.
             if self._ipv6_grace is None:
                 self._ipv6_grace = now + self.config.restart_timer
-            if now < self._ipv6_grace:
-                return
+            return
         self._ipv6_grace = None
         self._network_up = self._network_was_up = True
         v6 = self.ipv6cp.is_opened
