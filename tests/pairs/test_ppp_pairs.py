@@ -288,7 +288,7 @@ WRONG_PASSWORD = [
     ("chap-md5", ("mschapv2",), "CHAP-MD5"),
     ("mschap", ("mschapv2",), "MS-CHAP E=691"),
     ("mschapv2", ("mschapv2",), "MS-CHAPv2 E=691"),
-    ("eap", ("md5",), "EAP"),
+    ("eap", ("md5",), "EAP-MD5"),
     ("eap", ("mschapv2",), "EAP-MSCHAPv2 E=691"),
 ]
 

@@ -305,7 +305,7 @@ def test_eap_no_common_inner_method() -> None:
 def test_eap_wrong_password(method: str) -> None:
     client, server, _ = _eap_pair((method,), (method,), password="wrong")
     assert not server.succeeded and "'alice'" in (server.failure or "")
-    expected = "E=691" if method == "mschapv2" else "(EAP)"
+    expected = "E=691" if method == "mschapv2" else "(EAP-MD5)"
     assert expected in (client.failure or "")
 
 

@@ -161,7 +161,7 @@ class EapClient(AuthProtocol):
                 self._fail("the server reported EAP success without authenticating us")
             return
         if code == FAILURE:
-            self._fail(self._pending_failure or "the server rejected the user name or password (EAP)")
+            self._fail(self._pending_failure or f"the server rejected the user name or password ({self.display})")
             return
         if code != REQUEST or eap_type is None:
             raise ParseError("EAP peer received a Response")
