@@ -181,9 +181,11 @@ class GatewayLab:
 
 
 @contextmanager
-def running_gateway(tmp: Path, listen: str | None = None) -> Iterator[GatewayLab]:
+def running_gateway(
+    tmp: Path, listen: str | None = None, changes: dict[str, Any] | None = None
+) -> Iterator[GatewayLab]:
     with namespaces() as ns:
-        config = gateway_config(listen or ns.gateway_addr)
+        config = {**gateway_config(listen or ns.gateway_addr), **(changes or {})}
         path = tmp / "gateway.json"
         path.write_text(json.dumps(config))
         gw = GatewayProcess.start(ns.gateway, path)

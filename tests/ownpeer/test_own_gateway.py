@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,12 +23,23 @@ from pathlib import Path
 import pytest
 from pyroute2 import IPRoute
 
-from tests.ownpeer.conftest import DNS, POOL, SERVER_ADDRESS, USERS, GatewayLab, running_gateway
+from tests.ownpeer.conftest import (
+    DNS,
+    POOL,
+    REPO,
+    SERVER_ADDRESS,
+    USERS,
+    GatewayLab,
+    gateway_config,
+    running_gateway,
+)
+from wizard.engine.l2tp.config import L2TPConfig
 from wizard.net import netns
 from wizard.profiles.model import Auth, Gateway, MppePolicy, PPPAuth, PPPOptions, Profile, Protocol
 from wizard.stacks.applier import DirectApplier
-from wizard.stacks.base import Connected, Disconnected, StackError, StatusEvent, VpnStack
-from wizard.stacks.registry import build_stack
+from wizard.stacks.base import Connected, Disconnected, StackError, StatusEvent, StatusSink, VpnStack
+from wizard.stacks.l2tp import L2tpStack
+from wizard.stacks.registry import build_stack, ppp_config_for, route_choice_for
 
 pytestmark = pytest.mark.root
 
@@ -98,11 +111,15 @@ def _connect(
     profile: Profile,
     password: str,
     body: Callable[[Connected], Awaitable[str]] | None,
+    make_stack: Callable[[StatusSink], VpnStack] | None = None,
 ) -> Outcome:
     events: list[StatusEvent] = []
 
     async def main() -> Outcome:
-        stack = build_stack(profile, {"password": password}, events.append, DirectApplier())
+        if make_stack is not None:
+            stack = make_stack(events.append)
+        else:
+            stack = build_stack(profile, {"password": password}, events.append, DirectApplier())
         connected = await stack.connect()
         try:
             output = await body(connected) if body else ""
@@ -196,13 +213,6 @@ def test_unknown_user_fails_and_gateway_keeps_serving(gateway_lab: GatewayLab) -
     assert gateway_lab.gateway.proc.poll() is None
 
 
-def test_gateway_never_prints_a_secret(gateway_lab: GatewayLab) -> None:
-    output = gateway_lab.gateway.output
-    assert "gateway: ready" in output
-    for password in (*USERS.values(), "not-the-password", "guess"):
-        assert password not in output
-
-
 def test_sigterm_hangs_up_every_client_and_leaves_nothing(tmp_path: Path) -> None:
     """Two clients at once (one per protocol) get different addresses; SIGTERM hangs both up politely.
 
@@ -254,3 +264,49 @@ def test_sigterm_hangs_up_every_client_and_leaves_nothing(tmp_path: Path) -> Non
         assert "gateway: stopping (SIGTERM); hanging up 2 session(s)" in output, output
         assert "gateway: stopped" in output, output
         assert _gateway_devices(lab, settle=0) == []
+
+
+def test_l2tp_tunnel_secret(tmp_path: Path) -> None:
+    """With ``l2tp.secret`` set, a client knowing it connects; one with another secret is refused."""
+    changes = {"l2tp": {"allowed_auth": ["mschapv2"], "secret": "tunnel-secret-9"}}
+    with running_gateway(tmp_path, changes=changes) as lab:
+        profile = _profile(Protocol.L2TP, lab.ns.gateway_addr, "bob", (PPPAuth.MSCHAPV2,), MppePolicy.ALLOW)
+        secrets = {"password": USERS["bob"]}
+
+        def stack_with(secret: str) -> Callable[[StatusSink], VpnStack]:
+            return lambda sink: L2tpStack(
+                lab.ns.gateway_addr, ppp_config_for(profile, secrets), sink, DirectApplier(),
+                routing=route_choice_for(profile), connect_timeout=10.0, l2tp_config=L2TPConfig(secret=secret),
+            )
+
+        outcome = _connect(lab, profile, "", None, make_stack=stack_with("tunnel-secret-9"))
+        assert outcome.connected.settings.peer_ipv4 == SERVER_ADDRESS
+        assert outcome.leftover == []
+        with pytest.raises(StackError) as info:
+            _connect(lab, profile, "", None, make_stack=stack_with("another-secret"))
+        assert "secret" in info.value.reason, info.value.reason
+        lab.gateway.wait_for(r"l2tp .*: tunnel closed: .*tunnel secret")
+        assert "tunnel-secret-9" not in lab.gateway.output and "another-secret" not in lab.gateway.output
+
+
+def test_second_gateway_on_the_same_ports_fails_clearly(gateway_lab: GatewayLab, tmp_path: Path) -> None:
+    path = tmp_path / "again.json"
+    path.write_text(json.dumps(gateway_config(gateway_lab.ns.gateway_addr)))
+    code = "import sys; from pathlib import Path; from wizard.stacks.gateway import main_gateway; " \
+           "sys.exit(main_gateway(Path(sys.argv[1])))"
+    proc = subprocess.run(
+        ["ip", "netns", "exec", gateway_lab.ns.gateway, sys.executable, "-c", code, str(path)],
+        cwd=REPO, capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "gateway: cannot start: cannot listen on TCP 192.0.2.1:1723 for PPTP: address already in use (" in proc.stdout, proc.stdout
+    assert proc.stderr == ""
+    assert gateway_lab.gateway.proc.poll() is None  # the first one carries on
+
+
+def test_gateway_never_prints_a_secret(gateway_lab: GatewayLab) -> None:
+    """Runs last in this module, so the shared gateway has served every test above (wrong passwords too)."""
+    output = gateway_lab.gateway.output
+    assert "gateway: ready" in output
+    for password in (*USERS.values(), "not-the-password", "guess"):
+        assert password not in output

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import os
 
 from wizard.engine.errors import LocalProtocolError, ParseError
 from wizard.engine.l2tp import events as lev
@@ -172,10 +174,9 @@ class L2tpServer:
         try:
             self.udp = UdpServer.open((config.listen, port), self._on_datagram)
         except OSError as exc:
-            raise NetError(
-                f"cannot listen on UDP {config.listen}:{port} for L2TP: {exc.strerror or exc}"
-                + (" (is xl2tpd running?)" if exc.errno == 98 else "")
-            ) from None
+            why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            hint = " (is another L2TP server, such as xl2tpd, running?)" if exc.errno == errno.EADDRINUSE else ""
+            raise NetError(f"cannot listen on UDP {config.listen}:{port} for L2TP: {why}{hint}") from None
         self.shared.log(f"gateway: L2TP listening on {config.listen}:{port}")
 
     def udp_send(self, data: bytes, peer: Peer, local: str | None) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import os
 import socket
 from collections.abc import Callable
 
@@ -235,13 +237,15 @@ class PptpServer:
         try:
             self._server = await asyncio.start_server(self._accept, config.listen, port, reuse_address=True)
         except OSError as exc:
-            raise NetError(f"cannot listen on TCP {config.listen}:{port} for PPTP: {exc.strerror or exc}") from None
+            why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            hint = " (is another PPTP server, such as pptpd, running?)" if exc.errno == errno.EADDRINUSE else ""
+            raise NetError(f"cannot listen on TCP {config.listen}:{port} for PPTP: {why}{hint}") from None
         self.shared.log(f"gateway: PPTP listening on {config.listen}:{port}")
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
-        call_id = self.call_ids.allocate()
-        if self.shared.stopping or call_id is None:
+        call_id = None if self.shared.stopping else self.call_ids.allocate()
+        if call_id is None:
             writer.close()
             return
         try:
