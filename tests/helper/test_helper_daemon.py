@@ -352,3 +352,56 @@ def test_unix_socket_peer_is_the_connecting_user() -> None:
 
         creds = peer_credentials(a)
         assert (creds.uid, creds.pid) == (os.geteuid(), os.getpid())
+
+
+def test_socket_activation_uses_the_handed_over_socket(lab: Lab, users: Users) -> None:
+    """systemd passes the listening socket as fd 3 with LISTEN_PID/LISTEN_FDS; the helper uses it."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.helper.conftest import ROOT, workdir
+
+    base = workdir()
+    path = base / "activated.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    os.chmod(path, 0o666)
+    listener.listen(8)
+    helper_argv = ["ip", "netns", "exec", lab.a, sys.executable, "-m", "wizard", "helper",
+                   "--socket", str(base / "unused" / "x.sock"), "--state-dir", str(base / "state"),
+                   "--group", users.group, "--dns", "off", "--stack-factory", "tests.helper.fakestack:build_stack"]  # fmt: skip
+    # The wrapper moves the socket to fd 3 and sets LISTEN_PID to its own pid, which exec keeps for
+    # ip and then python: exactly what systemd hands a socket-activated service.
+    fd = listener.fileno()
+    wrapper = (f"import os, sys; os.dup2({fd}, 3); os.close({fd}); os.environ['LISTEN_PID'] = str(os.getpid()); "
+               "os.environ['LISTEN_FDS'] = '1'; os.execvp(sys.argv[1], sys.argv[1:])")  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-c", wrapper, *helper_argv], cwd=ROOT, pass_fds=(fd,), stdin=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        log = []
+        for raw in proc.stderr:
+            log.append(raw.decode(errors="replace"))
+            if raw.startswith(b"helper: ready"):
+                break
+        else:
+            raise AssertionError("the activated helper did not start:\n" + "".join(log))
+
+        async def body() -> None:
+            async with await HelperClient.open(path, sock=connect_as(path, users.alice)) as client:
+                assert (await client.hello())["uid"] == users.alice.uid
+            sock = connect_as(path, users.mallory)  # the unit's 0660 is not there: the helper refuses
+            async with await HelperClient.open(path, sock=sock) as client:
+                with pytest.raises(HelperError) as err:
+                    await client.hello()
+                assert err.value.code == "forbidden"
+
+        asyncio.run(body())
+        assert not (base / "unused").exists()  # it did not create a socket of its own
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        listener.close()
+    assert path.exists()  # an activated socket belongs to systemd: left in place
+    shutil.rmtree(base, ignore_errors=True)

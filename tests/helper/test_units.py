@@ -148,3 +148,29 @@ def test_format_session_shows_counters_and_negotiated() -> None:
     assert "in 2.0 KiB (2 packets, 1.0 KiB/s)" in text and "out 10 B" in text
     assert "kill switch: on" in text and "encryption: MPPE-128" in text
     assert json.dumps(text)
+
+
+def test_shipped_units_match_the_code() -> None:
+    import configparser
+    from pathlib import Path
+    from xml.dom import minidom
+
+    from wizard.client.client import DEFAULT_SOCKET, HELPER_GROUP
+    from wizard.helper.daemon import DEFAULT_SOCKET as HELPER_SOCKET
+    from wizard.helper.peer import HELPER_GROUP as PEER_GROUP
+
+    resources = Path(__file__).resolve().parents[2] / "resources"
+    socket_unit = configparser.ConfigParser(strict=False, interpolation=None)
+    socket_unit.read(resources / "systemd" / "connection-wizard.socket")
+    assert socket_unit["Socket"]["ListenStream"] == str(DEFAULT_SOCKET) == str(HELPER_SOCKET)
+    assert socket_unit["Socket"]["SocketGroup"] == HELPER_GROUP == PEER_GROUP
+    assert socket_unit["Socket"]["SocketMode"] == "0660" and socket_unit["Socket"]["DirectoryMode"] == "0755"
+    service = configparser.ConfigParser(strict=False, interpolation=None)
+    service.read(resources / "systemd" / "connection-wizard.service")
+    assert service["Service"]["ExecStart"].endswith("connection-wizard helper")
+    assert "RuntimeDirectory" not in service["Service"]  # would delete the journal on a crash
+    sysusers = (resources / "sysusers.d" / "connection-wizard.conf").read_text()
+    assert f"g {HELPER_GROUP} -" in sysusers
+    policy = minidom.parse(str(resources / "polkit" / "org.connectionwizard.helper.policy"))
+    actions = {a.getAttribute("id") for a in policy.getElementsByTagName("action")}
+    assert actions == {"org.connectionwizard.helper.connect-system-wide", "org.connectionwizard.helper.kill-switch"}

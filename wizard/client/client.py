@@ -153,6 +153,9 @@ class HelperClient:
             await self._writer.drain()
             reply = await asyncio.wait_for(future, timeout)
         except (ConnectionError, OSError) as exc:
+            # The helper may have said why before closing (e.g. a refusal): let the reader see it.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._task), 2.0)
             raise self._closed_reason or HelperUnavailable("closed", f"the connection to the helper broke: {exc}") from None
         except TimeoutError:
             raise HelperError("timeout", f"the helper did not answer {method} within {timeout:g} s") from None

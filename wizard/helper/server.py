@@ -202,7 +202,11 @@ class HelperServer:
             log.info("refused pid %d uid %d: %s", peer.pid, peer.uid, denied)
             with contextlib.suppress(Exception):
                 writer.write(rpc.encode(rpc.error_reply(None, ErrorCode.FORBIDDEN, denied)))
+                writer.write_eof()
                 await asyncio.wait_for(writer.drain(), 2.0)
+                # Closing with the client's request unread would reset the connection before the
+                # client has read why it was refused: swallow what it sends for a moment first.
+                await asyncio.wait_for(_discard(reader), 1.0)
             writer.close()
             return
         client = Client(self, reader, writer, peer)
@@ -317,6 +321,11 @@ class HelperServer:
                 log.exception("session %s did not shut down cleanly", session.id)
         for client in list(self.clients):
             client.close()
+
+
+async def _discard(reader: asyncio.StreamReader, limit: int = rpc.MAX_LINE) -> None:
+    while limit > 0 and (chunk := await reader.read(READ_CHUNK)):
+        limit -= len(chunk)
 
 
 def _may_see(peer: PeerCredentials, session: Session) -> bool:
