@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import random
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -156,6 +158,26 @@ def _check_up(lab: GatewayLab, outcome: Outcome) -> dict[str, str]:
     summary = re.search(r"rtt .*", outcome.ping_output)
     print(f"\n{outcome.connected.negotiated.protocol}: {negotiated}\n{summary.group(0) if summary else ''}")
     return negotiated
+
+
+def test_garbage_does_not_disturb_the_gateway(gateway_lab: GatewayLab) -> None:
+    """Junk on UDP 1701 (some shaped like an SCCRQ) and on TCP 1723: dropped, and the gateway serves on.
+
+    The tests after this one connect to the same gateway process.
+    """
+    mark = gateway_lab.gateway.mark()
+    rng = random.Random(7)
+    sccrq_like = bytes.fromhex("c8020014000000000000 0000".replace(" ", ""))  # control, tunnel 0, Ns 0
+    with netns.entered(gateway_lab.ns.client):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            for i in range(200):
+                junk = rng.randbytes(rng.randrange(0, 200))
+                udp.sendto(sccrq_like + junk if i % 2 else junk, (gateway_lab.ns.gateway_addr, 1701))
+        with socket.create_connection((gateway_lab.ns.gateway_addr, 1723), timeout=5) as tcp:
+            tcp.sendall(b"GET / HTTP/1.0\r\n\r\n" + rng.randbytes(300))
+            assert tcp.recv(100) == b""  # the gateway hangs up
+    gateway_lab.gateway.wait_for(r"pptp .*: closed: the client sent data that is not PPTP", mark)
+    assert gateway_lab.gateway.proc.poll() is None
 
 
 def test_pptp_mschapv2_mppe128(gateway_lab: GatewayLab) -> None:

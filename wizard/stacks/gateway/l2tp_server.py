@@ -194,6 +194,9 @@ class L2tpServer:
             tunnel = L2tpTunnel(self, peer, local)
             self.tunnels[peer] = tunnel
         tunnel.receive(data)
+        if tunnel.conn.state is TunnelState.IDLE:  # the engine did not take it as an SCCRQ: forget it
+            self.dropped += 1
+            tunnel._finish()
 
     def release(self, tunnel: L2tpTunnel) -> None:
         if self.tunnels.get(tunnel.peer) is tunnel:
