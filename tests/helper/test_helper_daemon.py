@@ -405,3 +405,24 @@ def test_socket_activation_uses_the_handed_over_socket(lab: Lab, users: Users) -
         listener.close()
     assert path.exists()  # an activated socket belongs to systemd: left in place
     shutil.rmtree(base, ignore_errors=True)
+
+
+def test_two_sessions_never_stack_resolv_conf_edits(helper: HelperProcess, users: Users) -> None:
+    """The first session owns resolv.conf; the original comes back whatever order they end in."""
+
+    async def body() -> None:
+        async with await open_client(helper, users.alice) as alice, await open_client(helper, users.bob) as bob:
+            await alice.subscribe()
+            await bob.subscribe()
+            first = (await alice.connect(make_profile("A", split_domains=("alice.example",)), RIGHT))["id"]
+            await wait_state(alice, first, {"connected"})
+            second = (await bob.connect(make_profile("B", split_domains=("bob.example",)), RIGHT))["id"]
+            await wait_state(bob, second, {"connected"})
+            text = helper.resolv_conf.read_text()
+            assert "alice.example" in text and "bob.example" not in text
+            await alice.disconnect(first)
+            assert helper.resolv_conf.read_bytes() == ORIGINAL_RESOLV
+            await bob.disconnect(second)
+            assert helper.resolv_conf.read_bytes() == ORIGINAL_RESOLV
+
+    asyncio.run(body())

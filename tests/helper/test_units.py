@@ -174,3 +174,22 @@ def test_shipped_units_match_the_code() -> None:
     policy = minidom.parse(str(resources / "polkit" / "org.connectionwizard.helper.policy"))
     actions = {a.getAttribute("id") for a in policy.getElementsByTagName("action")}
     assert actions == {"org.connectionwizard.helper.connect-system-wide", "org.connectionwizard.helper.kill-switch"}
+
+
+def test_connect_secrets_come_from_the_keyring_then_the_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from tests.helper.conftest import make_profile
+    from tests.memory_keyring import MemoryKeyring
+    from wizard.client import commands
+    from wizard.profiles.model import Auth, SecretKind
+    from wizard.profiles.secrets import SecretStore
+
+    profile = make_profile("Keyring")
+    profile = replace(profile, auth=Auth(username="u", secrets=(SecretKind.PASSWORD, SecretKind.PSK)))
+    store = SecretStore(MemoryKeyring())
+    store.set(profile, SecretKind.PASSWORD, "from-keyring")
+    asked: list[str] = []
+    monkeypatch.setattr(commands.getpass, "getpass", lambda prompt: asked.append(prompt) or "typed-psk")
+    assert commands.gather_secrets(profile, from_stdin=False, store=store) == {"password": "from-keyring", "psk": "typed-psk"}
+    assert asked == ["Psk for Keyring: "]

@@ -40,6 +40,7 @@ class NetworkServices:
     resolved: ResolvedDns = field(default_factory=ResolvedDns)
     killswitch: KillSwitch = field(default_factory=KillSwitch)
     ipr_factory: Callable[[], Any] = _default_ipr
+    resolv_conf_owner: str | None = None  # one session at a time may replace resolv.conf
 
 
 def tunnel_settings(settings: NetworkSettings) -> TunnelSettings:
@@ -103,7 +104,13 @@ class HelperApplier:
         dns = dns_settings(settings)
         mode = self.services.dns_mode
         if not dns.empty and mode == "resolv-conf":
-            self._dns = self.services.resolv_conf.apply(dns, self.journal)
+            owner = self.services.resolv_conf_owner
+            if owner is not None and owner != self.owner:
+                # Stacking edits would restore the wrong file when sessions end out of order.
+                log.warning("session %s: resolv.conf already holds session %s's DNS; leaving it", self.owner, owner)
+            else:
+                self._dns = self.services.resolv_conf.apply(dns, self.journal)
+                self.services.resolv_conf_owner = self.owner
         elif not dns.empty and mode == "resolved":
             ifindex = int((await self._ipr.link("get", ifname=settings.ifname))[0]["index"])
             self._dns = await self.services.resolved.apply(settings.ifname, ifindex, dns, self.journal)
@@ -116,6 +123,8 @@ class HelperApplier:
             problem = restore_resolv_conf(self._dns)
             if problem:
                 problems.append(problem)
+            if self.services.resolv_conf_owner == self.owner:
+                self.services.resolv_conf_owner = None
         elif isinstance(self._dns, ResolvedLink):
             problem = await self.services.resolved.revert(self._dns)
             if problem:
