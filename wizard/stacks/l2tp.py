@@ -22,9 +22,12 @@ L2TP_PORT = 1701
 class L2tpStack(PppStack):
     protocol = "l2tp"
 
-    def __init__(self, *args: object, l2tp_config: L2TPConfig | None = None, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, l2tp_config: L2TPConfig | None = None, source_port: int = 0, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.l2tp_config = l2tp_config or L2TPConfig()
+        self.source_port = source_port  # 0: ephemeral, so we never clash with a local xl2tpd on 1701
         self.l2tp: L2TPConnection | None = None
         self.udp: UdpEndpoint | None = None
         self._timer: EngineTimer | None = None
@@ -45,7 +48,10 @@ class L2tpStack(PppStack):
         self._timer = EngineTimer(loop, self.l2tp.get_timer, self.l2tp.handle_timer, self._flush)
         self.status(Progress("control", f"contacting the L2TP server at {self.gateway_address}:{L2TP_PORT}"))
         self.udp = await UdpEndpoint.connect(
-            (self.gateway_address, L2TP_PORT), self._on_datagram, on_error=self._on_udp_error
+            (self.gateway_address, L2TP_PORT),
+            self._on_datagram,
+            local=("0.0.0.0", self.source_port) if self.source_port else None,
+            on_error=self._on_udp_error,
         )
         self.l2tp.connect(loop.time())
         self._flush()

@@ -155,6 +155,8 @@ class PppStack(VpnStack):
             ifname=self.tun.name,
             local_ipv4=up.local_ipv4,
             peer_ipv4=up.peer_ipv4,
+            local_ipv6=link_local(up.local_ipv6_iid),
+            peer_ipv6=link_local(up.peer_ipv6_iid),
             dns_servers=tuple(dict.fromkeys(dns)),
             search_domains=self.routing.search_domains,
             split_dns_domains=self.routing.split_dns_domains,
@@ -221,6 +223,13 @@ class PppStack(VpnStack):
                 self.status(Progress("cleanup", problem))
         if self.tun is not None:
             self.tun.close()
+
+
+def link_local(interface_id: bytes | None) -> str | None:
+    """The fe80::/64 address IPV6CP's interface identifier stands for (RFC 5072 §5)."""
+    if interface_id is None or len(interface_id) != 8:
+        return None
+    return str(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + interface_id))
 
 
 async def _resolve(host: str) -> str:
