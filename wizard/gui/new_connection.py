@@ -1,269 +1,127 @@
-"""Qt pages over :class:`~wizard.gui.flow.new_connection.NewConnectionFlow`.
+"""The New Connection (and Edit Connection) wizard: Qt pages over the flow.
 
-The pages only show fields and errors; every rule lives in the flow. Each field has a label (for
-screen readers) and an error line beside it that updates as the user types.
+The pages only show fields and errors; every rule lives in
+:class:`~wizard.gui.flow.new_connection.NewConnectionFlow`. Finish stores the profile and saves the
+secrets its policy allows; ``profileSaved(id, connect_now)`` tells the tray or window what to do
+next. A profile file dropped on the first page (or chosen with Import) is previewed and imported
+instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QRadioButton,
-    QVBoxLayout,
-    QWidget,
-    QWizard,
-    QWizardPage,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QWidget, QWizard
 
-from wizard.gui.flow.new_connection import PROTOCOL_CHOICES, STEPS, NewConnectionFlow, secret_label
-from wizard.profiles.errors import ProfileError
-from wizard.profiles.model import SecretKind
+from wizard.gui.flow.importing import preview_import
+from wizard.gui.flow.new_connection import STEPS, NewConnectionFlow
+from wizard.gui.icons import app_icon
+from wizard.gui.importing import ImportDialog, ask_for_profile_file, open_import_dialog
+from wizard.gui.pages.gateway_page import GatewayPage
+from wizard.gui.pages.options_page import OptionsPage
+from wizard.gui.pages.signin_page import SignInPage
+from wizard.gui.pages.summary_page import SummaryPage
+from wizard.gui.pages.type_page import TypePage
+from wizard.profiles.errors import ProfileError, SecretsUnavailable
+from wizard.profiles.model import Profile
 from wizard.profiles.secrets import SecretStore
 from wizard.profiles.store import ProfileStore
-from wizard.summary import describe_profile
 
-WEAK_STYLE = "color: #b00020; font-weight: bold;"
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setObjectName("fieldError")
-    label.setStyleSheet("color: #b00020;")
-    label.setWordWrap(True)
-    return label
-
-
-class _FlowPage(QWizardPage):
-    """A page that validates its step through the flow and shows each problem beside its field."""
-
-    step = ""
-
-    def __init__(self, flow: NewConnectionFlow) -> None:
-        super().__init__()
-        self.flow = flow
-        self.error_labels: dict[str, QLabel] = {}
-        self.touched: set[str] = set()  # errors show once the user has typed in a field
-
-    def refresh(self) -> None:
-        problems = self.flow.errors(self.step)
-        for key, label in self.error_labels.items():
-            shown = key in problems and key in self.touched
-            label.setText(problems.get(key, "") if shown else "")
-            label.setVisible(shown)
-        self.completeChanged.emit()
-
-    def isComplete(self) -> bool:
-        return not self.flow.errors(self.step)
-
-    def add_field(
-        self,
-        form: QFormLayout,
-        key: str,
-        label: str,
-        placeholder: str = "",
-        on_change: Callable[[str], None] | None = None,
-        row: int = -1,
-    ) -> QLineEdit:
-        """A labelled line edit with its error line; ``on_change`` defaults to storing the answer."""
-        edit = QLineEdit()
-        edit.setObjectName(key)
-        edit.setPlaceholderText(placeholder)
-        edit.setAccessibleName(label.replace("&", "").rstrip(":"))
-        if on_change is None:
-            edit.setText(str(self.flow.answers.get(key, "")))
-        store = on_change or (lambda text: self.flow.set(key, text))
-
-        def changed(text: str) -> None:
-            store(text)
-            self.touched.add(key)
-            self.refresh()
-
-        edit.textChanged.connect(changed)
-        caption = QLabel(label)
-        caption.setBuddy(edit)
-        column = QWidget()
-        box = QVBoxLayout(column)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(edit)
-        self.error_labels[key] = error = _error_label()
-        box.addWidget(error)
-        form.insertRow(row, caption, column)
-        return edit
-
-    def nextId(self) -> int:
-        following = self.flow.next_step(self.step)
-        return -1 if following is None else STEPS.index(following)
-
-
-class TypePage(_FlowPage):
-    step = "type"
-
-    def __init__(self, flow: NewConnectionFlow) -> None:
-        super().__init__(flow)
-        self.setTitle(self.tr("What kind of connection?"))
-        self.setSubTitle(
-            self.tr("Ask your administrator if you are not sure. L2TP/IPsec works with most Windows servers.")
-        )
-        layout = QVBoxLayout(self)
-        self.group = QButtonGroup(self)
-        for index, (protocol, explanation) in enumerate(PROTOCOL_CHOICES):
-            button = QRadioButton(protocol.label)
-            button.setObjectName(f"protocol_{protocol.value}")
-            button.setChecked(protocol is flow.protocol)
-            button.setAccessibleDescription(explanation)
-            self.group.addButton(button, index)
-            note = QLabel(explanation)
-            note.setWordWrap(True)
-            note.setIndent(24)
-            if protocol.value == "pptp":
-                note.setStyleSheet(WEAK_STYLE)
-            layout.addWidget(button)
-            layout.addWidget(note)
-        layout.addStretch()
-        self.group.idToggled.connect(self._toggled)
-
-    def _toggled(self, index: int, checked: bool) -> None:
-        if checked:
-            self.flow.set("protocol", PROTOCOL_CHOICES[index][0].value)
-
-
-class GatewayPage(_FlowPage):
-    step = "gateway"
-
-    def __init__(self, flow: NewConnectionFlow) -> None:
-        super().__init__(flow)
-        self.setTitle(self.tr("Where do you connect to?"))
-        self.setSubTitle(self.tr("The gateway is the server at your office, e.g. vpn.example.com."))
-        form = QFormLayout(self)
-        self.name = self.add_field(form, "name", self.tr("Connection &name:"), self.tr("e.g. Office"))
-        self.host = self.add_field(form, "host", self.tr("&Gateway:"), self.tr("host name or IP address"))
-
-    def initializePage(self) -> None:
-        self.refresh()
-
-
-class SignInPage(_FlowPage):
-    step = "signin"
-
-    def __init__(self, flow: NewConnectionFlow, secrets: SecretStore) -> None:
-        super().__init__(flow)
-        self.secret_store = secrets
-        self.setTitle(self.tr("How do you sign in?"))
-        self.setSubTitle(self.tr("Use the account and keys your administrator gave you."))
-        self.form = QFormLayout(self)
-        self.username = self.add_field(self.form, "username", self.tr("&User name:"), self.tr("e.g. alice"))
-        self.secret_edits: dict[SecretKind, QLineEdit] = {}
-        self.save = QCheckBox()
-        self.save.setObjectName("save_password")
-        self.save.setChecked(bool(flow.answers["save_password"]))
-        self.save.toggled.connect(lambda on: self.flow.set("save_password", on))
-        self.form.addRow(self.save)
-
-    def _secret_setter(self, kind: SecretKind) -> Callable[[str], None]:
-        return lambda text: self.flow.secrets.__setitem__(kind, text)
-
-    def initializePage(self) -> None:
-        for kind, edit in list(self.secret_edits.items()):
-            row = edit.parentWidget()
-            assert row is not None
-            self.form.removeRow(row)
-            del self.secret_edits[kind]
-            self.error_labels.pop(kind.value, None)
-        for kind in self.flow.needed_secrets():
-            edit = self.add_field(
-                self.form,
-                kind.value,
-                f"{secret_label(kind).capitalize()}:",
-                on_change=self._secret_setter(kind),
-                row=self.form.rowCount() - 1,
-            )
-            edit.setEchoMode(QLineEdit.EchoMode.Password)
-            edit.setText(self.flow.secrets.get(kind, ""))
-            self.secret_edits[kind] = edit
-        if self.secret_store.available:
-            self.save.setText(self.tr("Save the password in the system keyring"))
-            self.save.setEnabled(True)
-        else:
-            self.save.setText(self.tr("No secure keyring found: you will be asked for the password each time"))
-            self.save.setChecked(False)
-            self.save.setEnabled(False)
-        self.refresh()
-
-
-class SummaryPage(_FlowPage):
-    step = "summary"
-
-    def __init__(self, flow: NewConnectionFlow) -> None:
-        super().__init__(flow)
-        self.setTitle(self.tr("Ready to create"))
-        self.setSubTitle(self.tr("Check the details. You can change everything later."))
-        layout = QVBoxLayout(self)
-        self.text = QPlainTextEdit()
-        self.text.setObjectName("summary")
-        self.text.setReadOnly(True)
-        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.text.setAccessibleName(self.tr("Summary of the new connection"))
-        self.problem = _error_label()
-        layout.addWidget(self.text)
-        layout.addWidget(self.problem)
-
-    def initializePage(self) -> None:
-        try:
-            self.text.setPlainText(describe_profile(self.flow.profile()))
-            self.problem.setText("")
-        except ProfileError as exc:
-            self.text.setPlainText("")
-            self.problem.setText(str(exc))
-        self.completeChanged.emit()
-
-    def isComplete(self) -> bool:
-        return not self.problem.text()
+__all__ = ["GatewayPage", "NewConnectionWizard", "OptionsPage", "SignInPage", "SummaryPage", "TypePage"]
 
 
 class NewConnectionWizard(QWizard):
     """The New Connection window; on Finish the profile is stored and its secrets saved."""
 
-    def __init__(self, store: ProfileStore, secrets: SecretStore | None = None) -> None:
-        super().__init__()
+    profileSaved = Signal(str, bool)  # profile id, connect now
+
+    def __init__(
+        self,
+        store: ProfileStore,
+        secrets: SecretStore | None = None,
+        editing: Profile | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
         self.store = store
         self.secret_store = secrets or SecretStore()
-        self.flow = NewConnectionFlow()
+        available = self.secret_store.available
+        if editing is not None:
+            saved = [k for k in editing.saved_secrets if self.secret_store.get(editing, k)]
+            self.flow = NewConnectionFlow.from_profile(editing, saved, keyring_available=available)
+        else:
+            self.flow = NewConnectionFlow(keyring_available=available)
+        self.flow.taken_names = {p.name for p in store.load_all()[0] if editing is None or p.id != editing.id}
         self.saved_profile_id: str | None = None
-        self.setWindowTitle(self.tr("New Connection"))
+        self.import_dialog: ImportDialog | None = None
+        self.setObjectName("newConnectionWizard")
+        self.setWindowTitle(self.tr("Edit Connection") if editing else self.tr("New Connection"))
+        self.setWindowIcon(app_icon())
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage)
+        self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("&Save") if editing else self.tr("&Create"))
+        self.type_page = TypePage(self.flow, self.import_file)
+        self.summary_page = SummaryPage(self.flow)
         pages = (
-            TypePage(self.flow),
+            self.type_page,
             GatewayPage(self.flow),
             SignInPage(self.flow, self.secret_store),
-            SummaryPage(self.flow),
+            OptionsPage(self.flow),
+            self.summary_page,
         )
-        for index, page in enumerate(pages):
-            self.setPage(index, page)
-        self.resize(620, 460)
+        for page in pages:
+            self.setPage(STEPS.index(page.step), page)
+        self.resize(660, 560)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
 
+    # --- import ----------------------------------------------------------------------------------
+
+    def import_file(self, path: Path | None) -> None:
+        """Preview ``path`` (or ask for a file) and, if the user agrees, import it and close."""
+        if path is None:
+            path = ask_for_profile_file(self)
+            if path is None:
+                return
+        preview = preview_import(path, self.flow.taken_names)
+        self.import_dialog = open_import_dialog(preview, self.store, self)
+        self.import_dialog.imported.connect(self._imported)
+
+    def _imported(self, profile_id: str) -> None:
+        self.saved_profile_id = profile_id
+        self.profileSaved.emit(profile_id, False)
+        self.done(QWizard.DialogCode.Accepted)
+
+    # --- finish ----------------------------------------------------------------------------------
+
     def accept(self) -> None:
+        editing = self.flow.editing
         try:
             profile = self.flow.profile()
-            self.store.save(profile)
-            if profile.saved_secrets and self.secret_store.available:
-                for kind in profile.saved_secrets:
-                    if kind in self.flow.secrets:
-                        self.secret_store.set(profile, kind, self.flow.secrets[kind])
+            self.store.save(profile, replace=editing is not None)
         except ProfileError as exc:
-            summary = self.page(STEPS.index("summary"))
-            assert isinstance(summary, SummaryPage)
-            summary.problem.setText(str(exc))
+            self.summary_page.show_problem(str(exc))
             return
+        self.flow.editing = profile  # a second Finish (after a keyring problem) updates, not duplicates
+        problem = self._save_secrets(profile, editing)
         self.saved_profile_id = profile.id
+        if problem and not self.summary_page.notice.text():
+            self.summary_page.show_notice(problem)  # said once; Finish again closes
+            return
+        self.flow.secrets.clear()
+        self.profileSaved.emit(profile.id, bool(self.flow.answers["connect_now"]))
         super().accept()
+
+    def _save_secrets(self, profile: Profile, before: Profile | None) -> str:
+        """Keyring writes (and removals the new policy asks for); a problem is returned as text."""
+        store = self.secret_store
+        if before is not None:
+            dropped = set(before.saved_secrets) - set(profile.saved_secrets)
+            if dropped:
+                store.delete_all(profile, dropped)
+        try:
+            for kind, value in self.flow.secrets_to_save(profile).items():
+                store.set(profile, kind, value)
+        except SecretsUnavailable as exc:
+            return self.tr("The connection was saved, but {why}. You will be asked when you connect.").format(why=exc)
+        return ""
