@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--rename", metavar="NAME", help="store it under another name")
 
     sub.add_parser("gui", help="open the New Connection wizard")
+    gateway = sub.add_parser("gateway", help="run our own PPTP/L2TP gateway (root) from a JSON config")
+    gateway.add_argument("--config", type=Path, required=True, metavar="FILE", help="gateway configuration (JSON)")
     sub.add_parser("demo", help="the main job: the demo connection (or the wizard / list until it exists)")
     add_helper_commands(sub)
     return parser
@@ -237,6 +239,12 @@ def cmd_gui(args: argparse.Namespace, store: ProfileStore) -> int:
     return run_new_connection_wizard(store)
 
 
+def cmd_gateway(args: argparse.Namespace, store: ProfileStore) -> int:
+    from wizard.stacks.gateway import main_gateway
+
+    return main_gateway(args.config)
+
+
 def cmd_demo(args: argparse.Namespace, store: ProfileStore) -> int:
     """The README's main job: the wizard when a screen exists, otherwise the stored connections."""
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
@@ -301,6 +309,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProfileStore], int]] = {
     "export": cmd_export,
     "import": cmd_import,
     "gui": cmd_gui,
+    "gateway": cmd_gateway,
     "demo": cmd_demo,
     **HELPER_COMMANDS,
 }

@@ -74,6 +74,12 @@ class PppLink:
             self.ppp.close(self.loop.time(), reason)
             self.flush()
 
+    def lower_layer_down(self, reason: str) -> None:
+        """The carrier is gone: end PPP at once, without terminate exchanges."""
+        if not self.ended.done():
+            self.ppp.lower_layer_down(self.loop.time(), reason)
+            self.flush()
+
     def stop(self) -> None:
         """Forget timers and the TUN device (the carrier is gone)."""
         self._timer.cancel()

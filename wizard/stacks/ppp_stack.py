@@ -77,6 +77,7 @@ class PppStack(VpnStack):
         self._user_closed: asyncio.Future[str] | None = None
         self._applied = False
         self._torn_down = False
+        self._early_frames: list[bytes] = []
 
     # -- for subclasses --------------------------------------------------------------------------
 
@@ -102,6 +103,10 @@ class PppStack(VpnStack):
     def _carrier_frame(self, frame: bytes) -> None:
         if self.link is not None:
             self.link.receive_frame(frame)
+        elif len(self._early_frames) < 16:
+            # The server may start LCP the moment the call is up, before our link exists;
+            # dropping its first Configure-Request would cost a full restart interval.
+            self._early_frames.append(frame)
 
     async def _until(self, future: asyncio.Future[T], phase: str) -> T:
         """Wait for ``future`` unless the carrier or PPP ends first; then raise StackError."""
@@ -130,6 +135,9 @@ class PppStack(VpnStack):
                 await self._open_carrier()
                 self.link = PppLink("client", self.ppp_config, self._carrier_send, self.status, self.counters)
                 self.link.start()
+                for frame in self._early_frames:
+                    self.link.receive_frame(frame)
+                self._early_frames.clear()
                 up = await self._until(self.link.up, "ppp")
             return await self._configure(up)
         except TimeoutError:
@@ -209,10 +217,14 @@ class PppStack(VpnStack):
         if self._torn_down:
             return
         self._torn_down = True
+        carrier_gone = self._lost is not None and self._lost.done()
         if self.link is not None and not self.link.ended.done():
-            self.link.close(reason)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self.link.ended), CLOSE_GRACE)
+            if carrier_gone:
+                self.link.lower_layer_down(reason)  # nobody is left to answer a Terminate-Request
+            else:
+                self.link.close(reason)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(self.link.ended), CLOSE_GRACE)
         if self.link is not None:
             self.link.stop()
         with contextlib.suppress(TimeoutError):

@@ -46,9 +46,7 @@ class PptpStack(PppStack):
         self.tcp = await TcpStream.connect((self.gateway_address, PPTP_PORT), self._on_tcp, self._on_tcp_closed)
         self.control.connect(loop.time())
         self._flush_control()
-        call = await self._until(self._call, "pptp")
-        self.gre = GRESession.from_call(call)
-        self._gre_timer = EngineTimer(loop, self.gre.get_timer, self.gre.handle_timer, self._flush_gre)
+        await self._until(self._call, "pptp")
 
     # -- control ---------------------------------------------------------------------------------
 
@@ -76,6 +74,10 @@ class PptpStack(PppStack):
                 self.status(Progress("control", f"PPTP control connection up ({self._peer or 'server'})"))
             elif isinstance(event, pev.CallEstablished):
                 self.status(Progress("call", f"PPTP call {event.local_call_id}/{event.peer_call_id} up; starting PPP"))
+                # Ready for GRE at once: the server may send its first LCP frame right away.
+                self.gre = GRESession.from_call(event)
+                loop = asyncio.get_running_loop()
+                self._gre_timer = EngineTimer(loop, self.gre.get_timer, self.gre.handle_timer, self._flush_gre)
                 if self._call is not None and not self._call.done():
                     self._call.set_result(event)
             elif isinstance(event, pev.CallCleared):

@@ -26,6 +26,10 @@ def ppp_config_for(profile: Profile, secrets: Mapping[str, str]) -> PPPConfig:
             want_ipv6=profile.ppp.ipv6,
             echo_interval=float(profile.ppp.lcp_echo_interval),
             echo_failures=profile.ppp.lcp_echo_failures,
+            # xl2tpd starts pppd "passive" only after the session is up, so our first
+            # Configure-Request is often lost; retry after 1 s rather than RFC 1661's 3 s.
+            restart_timer=1.0,
+            max_configure=20,
         )
     except ValueError as exc:
         raise StackError(f"this connection's PPP settings cannot work: {exc}", "config") from None
