@@ -229,6 +229,7 @@ class HelperProcess:
     group: str
     socket_mode: str = "660"
     dns: str = "resolv-conf"
+    stack_factory: str = "tests.helper.fakestack:build_stack"
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     log: list[str] = field(default_factory=list)
@@ -250,7 +251,7 @@ class HelperProcess:
             "ip", "netns", "exec", self.netns, sys.executable, "-m", "wizard", "helper",
             "--socket", str(self.socket_path), "--state-dir", str(self.workdir / "state"),
             "--group", self.group, "--dns", self.dns, "--resolv-conf", str(self.resolv_conf),
-            "--stack-factory", "tests.helper.fakestack:build_stack", "--socket-mode", self.socket_mode,
+            "--stack-factory", self.stack_factory, "--socket-mode", self.socket_mode,
         ]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
         self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -9,6 +9,7 @@ session releases the kill switch only on a deliberate disconnect.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 from collections.abc import Callable
@@ -81,21 +82,25 @@ class HelperApplier:
         self._ipr: Any = None
         self._link: LinkConfigurator | None = None
         self._dns: ResolvConfEdit | ResolvedLink | None = None
+        # The stack and the session may both revert (e.g. close() racing the end of wait_closed()):
+        # one at a time, or one would close the netlink socket the other is waiting on.
+        self._lock = asyncio.Lock()
 
     async def apply(self, settings: NetworkSettings) -> None:
         """Configure everything; on failure undo it all and raise StackError (phase "network")."""
-        if self._link is not None:
-            await self.revert()
-        try:
-            await self._apply(settings)
-        except (NetError, ValueError, OSError) as exc:
-            await self.revert()
-            reason = exc.reason if isinstance(exc, NetError) else str(exc)
-            raise StackError(f"could not configure the network for the tunnel: {reason}", phase="network") from exc
-        except BaseException:
-            await self.revert()
-            raise
-        self.settings = settings
+        async with self._lock:
+            if self._link is not None:
+                await self._revert()
+            try:
+                await self._apply(settings)
+            except (NetError, ValueError, OSError) as exc:
+                await self._revert()
+                reason = exc.reason if isinstance(exc, NetError) else str(exc)
+                raise StackError(f"could not configure the network for the tunnel: {reason}", phase="network") from exc
+            except BaseException:
+                await self._revert()
+                raise
+            self.settings = settings
 
     async def _apply(self, settings: NetworkSettings) -> None:
         self._ipr = self.services.ipr_factory()
@@ -118,6 +123,10 @@ class HelperApplier:
 
     async def revert(self) -> list[str]:
         """Undo link and DNS changes (idempotent). Returns plain-language problems."""
+        async with self._lock:
+            return await self._revert()
+
+    async def _revert(self) -> list[str]:
         problems: list[str] = []
         if isinstance(self._dns, ResolvConfEdit):
             problem = restore_resolv_conf(self._dns)

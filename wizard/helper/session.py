@@ -208,6 +208,8 @@ class Session:
         if stack is not None:
             try:
                 await asyncio.wait_for(stack.close(reason), CLOSE_TIMEOUT)
+            except TimeoutError:
+                log.warning("session %s: the stack did not close within %g s", self.id, CLOSE_TIMEOUT)
             except Exception as exc:
                 log.warning("session %s: closing the stack failed: %s", self.id, exc)
         if self._attempt_task is not None and not self._attempt_task.done():
