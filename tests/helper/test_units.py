@@ -192,4 +192,4 @@ def test_connect_secrets_come_from_the_keyring_then_the_prompt(monkeypatch: pyte
     asked: list[str] = []
     monkeypatch.setattr(commands.getpass, "getpass", lambda prompt: asked.append(prompt) or "typed-psk")
     assert commands.gather_secrets(profile, from_stdin=False, store=store) == {"password": "from-keyring", "psk": "typed-psk"}
-    assert asked == ["Psk for Keyring: "]
+    assert asked == ["Pre-shared key for Keyring: "]

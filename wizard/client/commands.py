@@ -29,6 +29,7 @@ EXIT_USAGE = 2
 FINAL_STATES = ("connected", "failed", "disconnected")
 
 Command = Callable[[argparse.Namespace, ProfileStore], int]
+SECRET_LABELS = {"password": "Password", "psk": "Pre-shared key", "key_passphrase": "Private key passphrase"}
 
 
 def add_helper_commands(sub: Any) -> None:
@@ -54,6 +55,7 @@ def add_helper_commands(sub: Any) -> None:
     helper.add_argument("--group", default="connection-wizard", help="group whose members may use the helper")
     helper.add_argument("--dns", default="auto", choices=("auto", "resolved", "resolv-conf", "off"), help="how to set DNS")
     helper.add_argument("--resolv-conf", type=Path, default=Path("/etc/resolv.conf"), help="resolv.conf to edit without resolved")
+    helper.add_argument("--no-polkit", action="store_true", help="do not ask polkit (group membership decides alone)")
     helper.add_argument("--verbose", action="store_true", help="log debug messages")
     helper.add_argument("--stack-factory", default="wizard.stacks.registry:build_stack", help=argparse.SUPPRESS)
     helper.add_argument("--socket-mode", type=lambda v: int(v, 8), default=0o660, help=argparse.SUPPRESS)
@@ -91,7 +93,7 @@ def gather_secrets(profile: Profile, from_stdin: bool, store: SecretStore | None
                 raise ValueError(f"expected the {kind.value} on standard input, found end of input")
             value = line.rstrip("\r\n")
         if value is None:
-            value = getpass.getpass(f"{kind.value.replace('_', ' ').capitalize()} for {profile.name}: ")
+            value = getpass.getpass(f"{SECRET_LABELS.get(kind.value, kind.value)} for {profile.name}: ")
         register_secret(value)
         secrets[kind.value] = value
     return secrets
@@ -277,6 +279,7 @@ def cmd_helper(args: argparse.Namespace, store: ProfileStore) -> int:
         dns=args.dns,
         resolv_conf=args.resolv_conf,
         stack_factory=args.stack_factory,
+        polkit=not args.no_polkit,
     )
     try:
         return run(config, verbose=args.verbose)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from wizard.helper.applier import NetworkServices
 from wizard.helper.peer import HELPER_GROUP, group_id
+from wizard.helper.polkit import PolkitAuthority
 from wizard.helper.recovery import recover
 from wizard.helper.server import HelperServer
 from wizard.helper.session import DEFAULT_STACK_FACTORY, SessionContext
@@ -54,6 +55,7 @@ class HelperConfig:
     stack_factory: str = DEFAULT_STACK_FACTORY
     nft: str = "nft"
     resolvectl: str = "resolvectl"
+    polkit: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -153,7 +155,7 @@ async def serve(config: HelperConfig, ready: Callable[[], None] | None = None) -
         for line in await recover(journal, services.ipr_factory, services.resolved, config.nft):
             log.warning("recovery: %s", line)
         ctx = SessionContext(journal=journal, services=services, stack_factory=config.stack_factory)
-        server = HelperServer(ctx, config.group)
+        server = HelperServer(ctx, config.group, PolkitAuthority(enabled=config.polkit))
         activated = _activated_socket()
         sock = activated or _bind_socket(config)
         listener = await asyncio.start_unix_server(server.handle_connection, sock=sock, limit=2**16)

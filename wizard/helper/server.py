@@ -20,6 +20,7 @@ from typing import Any
 from wizard import __version__
 from wizard.helper import rpc
 from wizard.helper.peer import PeerCredentials, peer_credentials, refusal
+from wizard.helper.polkit import ACTION_KILL_SWITCH, PolkitAuthority
 from wizard.helper.rpc import ErrorCode, RpcError
 from wizard.helper.session import Session, SessionContext, State
 
@@ -168,8 +169,9 @@ class Client:
 class HelperServer:
     """Sessions and clients; ``dispatch`` maps each request method to its handler."""
 
-    def __init__(self, ctx: SessionContext, group: str) -> None:
+    def __init__(self, ctx: SessionContext, group: str, polkit: PolkitAuthority | None = None) -> None:
         self.group = group
+        self.polkit = polkit if polkit is not None else PolkitAuthority(enabled=False)
         self.ctx = ctx
         ctx.publish = self.publish
         ctx.on_finished = self._session_finished
@@ -276,6 +278,10 @@ class HelperServer:
                 )
         if len(mine) >= MAX_SESSIONS_PER_USER:
             raise RpcError(ErrorCode.LIMIT, f"you already have {len(mine)} sessions; disconnect one first")
+        if params.profile.kill_switch.enabled:
+            decision = await self.polkit.check(peer, ACTION_KILL_SWITCH)
+            if not decision.allowed:
+                raise RpcError(ErrorCode.FORBIDDEN, f"the kill switch was not allowed: {decision.reason}")
         session = Session(peer, params.profile, params.secrets, self.ctx)
         self.sessions[session.id] = session
         log.info("uid %d connects %r (%s), session %s", peer.uid, params.profile.name, params.profile.protocol.value, session.id)
