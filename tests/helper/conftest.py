@@ -230,6 +230,7 @@ class HelperProcess:
     socket_mode: str = "660"
     dns: str = "resolv-conf"
     stack_factory: str = "tests.helper.fakestack:build_stack"
+    polkit: bool = False  # hermetic: a polkit on the test machine must not decide the kill switch tests
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     log: list[str] = field(default_factory=list)
@@ -253,6 +254,8 @@ class HelperProcess:
             "--group", self.group, "--dns", self.dns, "--resolv-conf", str(self.resolv_conf),
             "--stack-factory", self.stack_factory, "--socket-mode", self.socket_mode,
         ]  # fmt: skip
+        if not self.polkit:
+            argv.append("--no-polkit")
         env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
         self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
         assert self.proc.stderr is not None

@@ -370,7 +370,8 @@ def test_socket_activation_uses_the_handed_over_socket(lab: Lab, users: Users) -
     listener.listen(8)
     helper_argv = ["ip", "netns", "exec", lab.a, sys.executable, "-m", "wizard", "helper",
                    "--socket", str(base / "unused" / "x.sock"), "--state-dir", str(base / "state"),
-                   "--group", users.group, "--dns", "off", "--stack-factory", "tests.helper.fakestack:build_stack"]  # fmt: skip
+                   "--group", users.group, "--dns", "off", "--stack-factory", "tests.helper.fakestack:build_stack",
+                   "--no-polkit"]  # fmt: skip
     # The wrapper moves the socket to fd 3 and sets LISTEN_PID to its own pid, which exec keeps for
     # ip and then python: exactly what systemd hands a socket-activated service.
     fd = listener.fileno()

@@ -108,7 +108,9 @@ def authority(system_bus: tuple[str, Path], users: Users) -> Iterator[FakeAuthor
 @pytest.fixture(scope="module")
 def polkit_helper(lab: Lab, users: Users, system_bus: tuple[str, Path], authority: FakeAuthority) -> Iterator[HelperProcess]:
     base = workdir()
-    process = HelperProcess(lab.a, base, users.group, env={"DBUS_SYSTEM_BUS_ADDRESS": system_bus[0]}).start()
+    process = HelperProcess(
+        lab.a, base, users.group, polkit=True, env={"DBUS_SYSTEM_BUS_ADDRESS": system_bus[0]}
+    ).start()
     try:
         yield process
     finally:
