@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import stat
 
@@ -335,6 +336,16 @@ def test_cli_connect_status_disconnect(helper: HelperProcess, users: Users, tmp_
     assert "[control]" in connected.stdout and "Connected 'Cli VPN'" in connected.stdout
     status = cli("status", "--socket", sock)
     assert "Cli VPN  [connected]" in status.stdout and "up " in status.stdout
+    watch = subprocess.Popen([sys.executable, "-m", "wizard", "status", "--watch", "--socket", sock], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert watch.stdout is not None
+    frames = 0
+    for output in watch.stdout:  # one frame now, then one per counters event (about a second)
+        frames += output.startswith(("0", "1", "2"))  # each frame starts with the time of day
+        if frames == 2:
+            break
+    watch.send_signal(signal.SIGINT)
+    assert watch.wait(10) == 0 and "Traceback" not in watch.stderr.read()  # type: ignore[union-attr]
     gone = cli("disconnect", "--socket", sock)
     assert gone.returncode == 0 and "Disconnected 'Cli VPN'" in gone.stdout
     assert "No active connections." in cli("status", "--socket", sock).stdout

@@ -14,7 +14,7 @@ import collections
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from wizard import __version__
@@ -96,7 +96,7 @@ class Client:
 
     # --- input -----------------------------------------------------------------------------------
 
-    async def lines(self) -> Any:
+    async def lines(self) -> AsyncIterator[bytes | RpcError]:
         """Yield request lines; a line over the limit yields an RpcError(TOO_LARGE) in its place."""
         buffer = bytearray()
         skipping = False
@@ -274,7 +274,8 @@ class HelperServer:
         for session in mine:
             if session.profile.id == params.profile.id and session.state is not State.DISCONNECTED:
                 raise RpcError(
-                    ErrorCode.LIMIT, f"{params.profile.name!r} is already {session.state.value} (session {session.id})"
+                    ErrorCode.LIMIT,
+                    f"{params.profile.name!r} is already {session.state.value} (session {session.id}); disconnect it first",
                 )
         if len(mine) >= MAX_SESSIONS_PER_USER:
             raise RpcError(ErrorCode.LIMIT, f"you already have {len(mine)} sessions; disconnect one first")
