@@ -1,0 +1,1382 @@
+"""The sans-IO IKEv1 connection: phase 1, XAUTH, Mode Config, Quick Mode, DPD, rekeying, deletes.
+
+Notes for the driver:
+
+* :meth:`IKEv1Connection.datagrams_to_send` returns :class:`Datagram` tuples ``(data, dest_port)``;
+  ``datagram.source_port`` names the local socket (500, or 4500 after NAT-T floated). Data for the
+  NAT-T port already begins with the four-byte non-ESP marker, and :meth:`receive_datagram` expects
+  datagrams exactly as they arrived (marker included) with ``local_port`` saying which socket got them.
+* Responder role: create one connection per peer when a Main/Aggressive Mode first message arrives;
+  after :class:`~wizard.engine.ike.v1.events.Closed` create a new one for the peer's next attempt.
+  Pass ``remote_address``/``remote_port`` as observed (NAT-D and replies use them).
+* Report inbound ESP traffic with :meth:`note_traffic` so DPD stays quiet on a busy tunnel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum, auto
+from typing import Literal
+
+from wizard.engine.crypto.suites import DHGroup, dh_group
+from wizard.engine.errors import LocalProtocolError, ParseError
+from wizard.engine.ike import failures
+from wizard.engine.ike.payloads import (
+    HEADER_SIZE,
+    ExchangeType,
+    Header,
+    Payload,
+    V1Flags,
+    decode_chain,
+    decode_header,
+)
+from wizard.engine.ike.v1 import informational as info
+from wizard.engine.ike.v1 import keys as kdf
+from wizard.engine.ike.v1 import mode_config, xauth
+from wizard.engine.ike.v1.aggressive_mode import AggressiveMode
+from wizard.engine.ike.v1.config import IKEv1Config
+from wizard.engine.ike.v1.constants import ERROR_NOTIFY_MAX, CfgType, NotifyType, PayloadType, ProtocolId
+from wizard.engine.ike.v1.dpd import DeadPeerDetection
+from wizard.engine.ike.v1.events import (
+    ChildSA,
+    ChildSADeleted,
+    ChildSARekeyed,
+    ChildSAUp,
+    Closed,
+    ConnectionFailed,
+    Event,
+    ModeConfigReceived,
+    NATDetected,
+    PeerDead,
+    PhaseOneUp,
+    XauthDone,
+    XauthRequested,
+)
+from wizard.engine.ike.v1.identities import TrafficSelector
+from wizard.engine.ike.v1.main_mode import MainMode, ProbeAnswer
+from wizard.engine.ike.v1.messages import AttributePayload, DeletePayload, NotifyPayload
+from wizard.engine.ike.v1.natt import NatTVariant, frame, unframe
+from wizard.engine.ike.v1.phase1 import Phase1Context, Phase1Failure, is_rsa
+from wizard.engine.ike.v1.phase1 import is_xauth as method_is_xauth
+from wizard.engine.ike.v1.proposals import EspSuite, Lifetime, Phase1Suite, esp_suites, phase1_suites
+from wizard.engine.ike.v1.quick_mode import QuickMode, QuickModeFailure, QuickModeParams, QuickModeProbeAnswer
+from wizard.engine.ike.v1.sa import ZERO_COOKIE, IsakmpSA, encode_message, hash_payload_rest
+from wizard.engine.ike.v1.stats import IKEv1Stats
+
+Role = Literal["initiator", "responder"]
+Phase1 = MainMode  # AggressiveMode subclasses MainMode
+
+# Wider offers sent once after NO_PROPOSAL_CHOSEN, only to tell the user what the peer would accept.
+PROBE_IKE_PROPOSALS = (
+    "aes256-sha256-modp2048", "aes128-sha256-modp2048", "aes256-sha1-modp2048", "aes128-sha1-modp2048",
+    "aes256-sha512-modp4096", "aes256-sha384-modp3072", "aes256-sha256-ecp256", "aes256-sha384-ecp384",
+    "aes256-sha1-modp1536", "aes128-sha1-modp1536", "aes256-sha1-modp1024", "aes128-sha1-modp1024",
+    "aes256-sha256-modp1024", "3des-sha1-modp1024", "3des-md5-modp1024", "3des-sha1-modp1536",
+    "3des-sha1-modp2048", "aes128-md5-modp1024", "des-sha1-modp768", "des-md5-modp768", "3des-md5-modp768",
+)  # fmt: skip
+PROBE_ESP_PROPOSALS = (
+    "aes256-sha256", "aes128-sha256", "aes256-sha1", "aes128-sha1", "aes256gcm16", "aes128gcm16",
+    "aes256-sha512", "aes256-sha384", "3des-sha1", "3des-md5", "aes128-md5", "aes256-md5", "des-md5", "des-sha1",
+)  # fmt: skip
+
+PSK_ERROR_NOTIFIES = frozenset({NotifyType.INVALID_PAYLOAD_TYPE, NotifyType.PAYLOAD_MALFORMED,
+                                NotifyType.INVALID_HASH_INFORMATION, NotifyType.AUTHENTICATION_FAILED})  # fmt: skip
+XAUTH_WAIT = 30.0
+EXCHANGE_LINGER = 120.0
+
+
+class State(Enum):
+    IDLE = auto()
+    PHASE1 = auto()
+    XAUTH = auto()
+    MODE_CONFIG = auto()
+    QUICK_MODE = auto()
+    ESTABLISHED = auto()
+    CLOSED = auto()
+
+
+class Datagram(tuple[bytes, int]):
+    """``(data, dest_port)``; ``source_port`` is the local socket to send from (500 or 4500)."""
+
+    source_port: int
+
+    def __new__(cls, data: bytes, dest_port: int, source_port: int) -> Datagram:
+        obj = super().__new__(cls, (data, dest_port))
+        obj.source_port = source_port
+        return obj
+
+    @property
+    def data(self) -> bytes:
+        return self[0]
+
+    @property
+    def dest_port(self) -> int:
+        return self[1]
+
+
+@dataclass
+class _Exchange:
+    sa: IsakmpSA
+    mid: int
+    kind: str  # phase1 | quick | xauth_req | xauth_set | cfg | info | peer
+    last_out: bytes | None = None
+    last_in: bytes | None = None
+    waiting: bool = False
+    next_at: float | None = None
+    tries: int = 0
+    finished_at: float | None = None
+    quick: QuickMode | None = None
+    phase1: Phase1 | None = None
+    xauth_ok: bool = False
+    xauth_user: str = ""
+    initial: bool = False
+
+
+@dataclass
+class _Child:
+    sa: ChildSA
+    created: float
+    ours: bool
+    rekey_at: float | None
+    expire_at: float | None
+    delete_at: float | None = None
+    replaced: bool = False
+    rekeying: bool = False
+    deleted: bool = False
+
+
+@dataclass
+class _Probe:
+    kind: str  # "ike" | "esp"
+    offered: list[str]
+    what: str
+    sa: IsakmpSA | None = None
+    mid: int = 0
+    spi_in: bytes = b""
+    pfs: str = ""
+
+
+@dataclass
+class _XauthPending:
+    exchange: _Exchange
+    prompt: xauth.XauthPrompt
+
+
+class IKEv1Connection:
+    """One IKEv1 peer relationship as initiator (client) or responder (gateway)."""
+
+    def __init__(self, role: Role, config: IKEv1Config) -> None:
+        if role not in ("initiator", "responder"):
+            raise ValueError(f"role must be 'initiator' or 'responder', not {role!r}")
+        self.role: Role = role
+        self.config = config
+        self.stats = IKEv1Stats()
+        self.state = State.IDLE
+        self._rand: Callable[[int], bytes] = config.random_bytes
+        self._suites: list[Phase1Suite] = phase1_suites(config.ike_proposals)
+        if not self._suites:
+            raise ValueError("none of the IKE proposals can be used with IKEv1 (it has no AEAD or XCBC in phase 1)")
+        self._esp: list[EspSuite] = []
+        self._pfs: DHGroup | None = None
+        if config.child is not None:
+            self._esp, group = esp_suites(config.child.esp_proposals)
+            self._pfs = dh_group(config.child.pfs_group) if config.child.pfs_group else group
+            if not self._esp:
+                raise ValueError("none of the ESP proposals can be used with IKEv1")
+        self._events: deque[Event] = deque()
+        self._out: list[Datagram] = []
+        self._sas: dict[bytes, IsakmpSA] = {}
+        self._phase1: dict[bytes, Phase1] = {}
+        self._ike: IsakmpSA | None = None
+        self._exchanges: dict[tuple[bytes, int], _Exchange] = {}
+        self._children: list[_Child] = []
+        self.local_port = config.local_port
+        self.peer_port = config.peer_port
+        self.peer_address = config.peer_address
+        self.nat_detected = False
+        self.local_behind_nat = False
+        self._nat_variant = NatTVariant.NONE
+        self.virtual_address: str | None = None
+        self.peer_virtual_address: str | None = None
+        self._xauth_creds: tuple[str, str] | None = None
+        if config.xauth_username is not None and config.xauth_password is not None:
+            self._xauth_creds = (config.xauth_username, config.xauth_password)
+        self._xauth_pending: _XauthPending | None = None
+        self._xauth_deadline: float | None = None
+        self._dpd: DeadPeerDetection | None = None
+        self._probe: _Probe | None = None
+        self._closing_reason = ""
+
+    # --- public API ------------------------------------------------------------------------------
+
+    @property
+    def peer_label(self) -> str:
+        return "the gateway" if self.role == "initiator" else "the client"
+
+    @property
+    def established(self) -> bool:
+        return self.state is State.ESTABLISHED
+
+    @property
+    def children(self) -> list[ChildSA]:
+        return [c.sa for c in self._children if not c.deleted]
+
+    @property
+    def ike_sa(self) -> IsakmpSA | None:
+        return self._ike
+
+    def connect(self, now: float) -> None:
+        """Initiator: start Main Mode (or Aggressive Mode when configured)."""
+        if self.role != "initiator":
+            raise LocalProtocolError("only the initiator connects; a responder waits for the peer")
+        if self.state is not State.IDLE:
+            raise LocalProtocolError("connect() was already called")
+        self.state = State.PHASE1
+        self._start_phase1(now, self._suites)
+
+    def receive_datagram(
+        self,
+        data: bytes,
+        now: float,
+        *,
+        local_port: int = 500,
+        remote_address: str | None = None,
+        remote_port: int | None = None,
+    ) -> None:
+        """Feed one UDP payload as received on ``local_port``; malformed input is dropped and counted."""
+        self.stats.received += 1
+        if self.state is State.CLOSED:
+            self.stats.unexpected_dropped += 1
+            return
+        try:
+            msg = unframe(data, local_port, self.config.nat_t_port)
+            header = decode_header(msg)
+            self._dispatch(header, msg[: header.length], now, local_port, remote_address, remote_port)
+        except ParseError:
+            self.stats.malformed_dropped += 1
+
+    def datagrams_to_send(self) -> list[Datagram]:
+        out, self._out = self._out, []
+        return out
+
+    def next_event(self) -> Event | None:
+        return self._events.popleft() if self._events else None
+
+    def get_timer(self) -> float | None:
+        if self.state is State.CLOSED:
+            return None
+        times: list[float] = [ex.next_at for ex in self._exchanges.values() if ex.waiting and ex.next_at is not None]
+        if self._xauth_deadline is not None:
+            times.append(self._xauth_deadline)
+        if self._dpd_active() and self._dpd is not None:
+            times.append(self._dpd.timer())
+        ike = self._ike
+        if ike is not None and not ike.deleted:
+            t = self._ike_rekey_time(ike)
+            if t is not None:
+                times.append(t)
+        for c in self._children:
+            if c.deleted:
+                continue
+            for t2 in (c.rekey_at if not (c.rekeying or c.replaced) else None, c.expire_at, c.delete_at):
+                if t2 is not None:
+                    times.append(t2)
+        return min(times) if times else None
+
+    def handle_timer(self, now: float) -> None:
+        if self.state is State.CLOSED:
+            return
+        for ex in list(self._exchanges.values()):
+            if self._closed():
+                return
+            if ex.waiting and ex.next_at is not None and ex.next_at <= now:
+                self._retransmit(ex, now)
+        if self._closed():
+            return
+        if self._xauth_deadline is not None and now >= self._xauth_deadline:
+            self._xauth_deadline = None
+            self._fail(f"{self.peer_label} never asked for the XAUTH user name and password; check that the gateway "
+                       "expects XAUTH for this connection", now, None)  # fmt: skip
+            return
+        self._dpd_tick(now)
+        if self._closed():
+            return
+        self._ike_lifetime_tick(now)
+        self._children_tick(now)
+        self._gc(now)
+
+    def close(self, now: float, reason: str = "closed by the user") -> None:
+        """Delete every SA (telling the peer) and finish with :class:`Closed`."""
+        if self.state is State.CLOSED:
+            return
+        self._shutdown(now, reason, by_peer=False)
+
+    def submit_xauth(self, username: str, password: str, now: float) -> None:
+        """Answer an XAUTH prompt (after XauthRequested) when the config holds no credentials."""
+        self._xauth_creds = (username, password)
+        pending = self._xauth_pending
+        if pending is not None:
+            self._xauth_pending = None
+            self._send_xauth_reply(pending.exchange, pending.prompt, now)
+
+    def note_traffic(self, now: float) -> None:
+        """Inbound ESP from the peer: it is alive (DPD need not ask)."""
+        if self._dpd is not None:
+            self._dpd.heard(now)
+
+    def rekey_child(self, now: float, spi_in: int | None = None) -> bool:
+        """Start a Quick Mode replacing a child (e.g. its kilobyte lifetime ran low); False if impossible."""
+        for c in self._children:
+            if c.deleted or c.replaced or c.rekeying or (spi_in is not None and c.sa.spi_in != spi_in):
+                continue
+            if self._ike is None or not self._ike.established or self.config.child is None:
+                return False
+            c.rekeying = True
+            self._start_quick(now, rekey_of=c)
+            return True
+        return False
+
+    def rekey_ike(self, now: float) -> bool:
+        """Start a new phase 1 that will replace the current ISAKMP SA."""
+        ike = self._ike
+        if ike is None or not ike.established or ike.rekey_started or self.state is State.CLOSED:
+            return False
+        ike.rekey_started = True
+        self._start_phase1(now, self._suites, rekey=True)
+        return True
+
+    def _closed(self) -> bool:
+        return self.state is State.CLOSED
+
+    # --- sending ---------------------------------------------------------------------------------
+
+    def _emit(self, event: Event) -> None:
+        self._events.append(event)
+
+    def _send_raw(self, data: bytes) -> None:
+        self.stats.sent += 1
+        self._out.append(Datagram(frame(data, self.local_port, self.config.nat_t_port), self.peer_port, self.local_port))
+
+    def _send(self, ex: _Exchange, data: bytes, now: float, *, expect_reply: bool) -> None:
+        ex.last_out = data
+        ex.waiting = expect_reply
+        ex.tries = 0
+        ex.next_at = now + self.config.retransmit_initial if expect_reply else None
+        if not expect_reply:
+            ex.finished_at = now
+        self._send_raw(data)
+
+    def _retransmit(self, ex: _Exchange, now: float) -> None:
+        cfg = self.config
+        if ex.tries >= cfg.max_retransmits or ex.last_out is None:
+            ex.waiting = False
+            ex.finished_at = now
+            self._exchange_timed_out(ex, now)
+            return
+        ex.tries += 1
+        self.stats.retransmissions += 1
+        wait = min(cfg.retransmit_cap, cfg.retransmit_initial * cfg.retransmit_factor**ex.tries)
+        ex.next_at = now + wait
+        self._send_raw(ex.last_out)
+
+    def _new_exchange(self, sa: IsakmpSA, kind: str, mid: int | None = None) -> _Exchange:
+        if mid is None:
+            while True:
+                mid = int.from_bytes(self._rand(4), "big")
+                if mid and (sa.cky_i, mid) not in self._exchanges:
+                    break
+        ex = _Exchange(sa, mid, kind)
+        self._exchanges[(sa.cky_i, mid)] = ex
+        return ex
+
+    def _new_cookie(self) -> bytes:
+        while True:
+            c = self._rand(8)
+            if c != ZERO_COOKIE and c[:4] != b"\x00\x00\x00\x00" and c not in self._sas:
+                return c
+
+    def _informational(self, sa: IsakmpSA, payloads: list[Payload], now: float) -> _Exchange:
+        ex = self._new_exchange(sa, "info")
+        self._send(ex, info.protected(sa, ex.mid, payloads), now, expect_reply=False)
+        return ex
+
+    # --- dispatch --------------------------------------------------------------------------------
+
+    def _dispatch(
+        self, header: Header, msg: bytes, now: float, local_port: int, remote_address: str | None, remote_port: int | None
+    ) -> None:
+        if header.major_version != 1:
+            raise ParseError(f"IKE major version {header.major_version} on an IKEv1 connection")
+        et = header.exchange_type
+        encrypted = bool(header.flags & V1Flags.ENCRYPTION)
+        sa = self._sas.get(header.spi_i)
+        if sa is None:
+            phase1_start = et in (ExchangeType.IDENTITY_PROTECTION, ExchangeType.AGGRESSIVE)
+            if phase1_start and header.spi_r == ZERO_COOKIE and not encrypted and header.message_id == 0:
+                self._observe(local_port, remote_address, remote_port)
+                self._responder_phase1(header, msg, now)
+            else:
+                self.stats.unknown_sa_dropped += 1
+            return
+        if header.spi_r != sa.cky_r:
+            learning = sa.initiator and sa.cky_r == ZERO_COOKIE and not sa.established
+            if not learning and not (header.spi_r == ZERO_COOKIE and et == ExchangeType.INFORMATIONAL and not encrypted):
+                self.stats.unknown_sa_dropped += 1
+                return
+        digest = hashlib.sha256(msg).digest()
+        ex = self._exchanges.get((sa.cky_i, header.message_id))
+        if ex is not None and ex.last_in == digest:
+            self.stats.duplicates += 1
+            if ex.last_out is not None:
+                self._send_raw(ex.last_out)
+            return
+        if et in (ExchangeType.IDENTITY_PROTECTION, ExchangeType.AGGRESSIVE):
+            if header.message_id != 0:
+                raise ParseError("phase 1 message with a message id")
+            self._on_phase1(sa, header, msg, digest, now, local_port, remote_address, remote_port)
+        elif et == ExchangeType.INFORMATIONAL:
+            self._on_informational(sa, header, msg, digest, now)
+        elif not sa.established or sa.deleted or not encrypted:
+            self.stats.unexpected_dropped += 1
+        elif et == ExchangeType.QUICK_MODE:
+            self._on_quick(sa, header, msg, digest, now)
+        elif et == ExchangeType.TRANSACTION:
+            self._on_transaction(sa, header, msg, digest, now)
+        else:
+            self.stats.unexpected_dropped += 1
+
+    def _observe(self, local_port: int, remote_address: str | None, remote_port: int | None) -> None:
+        if self.role != "responder":
+            return
+        self.local_port = local_port
+        if remote_address:
+            self.peer_address = remote_address
+        if remote_port:
+            self.peer_port = remote_port
+
+    def _decrypt(self, sa: IsakmpSA, header: Header, msg: bytes) -> tuple[tuple[Payload, ...], bytes, bytes]:
+        """(payloads, bytes after the leading HASH, next IV); counts and re-raises failures."""
+        try:
+            chain, plain, iv = sa.decrypt(header, msg)
+        except ParseError:
+            self.stats.decrypt_failed += 1
+            raise
+        return chain.payloads, hash_payload_rest(chain, plain), iv
+
+    def _check_hash1(self, sa: IsakmpSA, mid: int, payloads: tuple[Payload, ...], rest: bytes) -> None:
+        assert sa.suite is not None and sa.keys is not None
+        if not payloads or payloads[0].type != PayloadType.HASH:
+            self.stats.hash_failed += 1
+            raise ParseError("protected message without a leading HASH payload")
+        if not kdf.same(payloads[0].body, kdf.qm_hash1(sa.suite.hash, sa.keys.skeyid_a, mid, rest)):
+            self.stats.hash_failed += 1
+            raise ParseError("HASH(1) did not verify")
+
+    # --- phase 1 ---------------------------------------------------------------------------------
+
+    def _context(self, suites: list[Phase1Suite], probe: bool = False) -> Phase1Context:
+        return Phase1Context(
+            config=self.config,
+            suites=list(suites),
+            local=(self.config.local_address, self.local_port),
+            peer=(self.peer_address, self.peer_port),
+            peer_label=self.peer_label,
+            probe=probe,
+        )
+
+    def _start_phase1(self, now: float, suites: list[Phase1Suite], *, rekey: bool = False, probe: bool = False) -> IsakmpSA:
+        sa = IsakmpSA(initiator=True, cky_i=self._new_cookie(), is_rekey=rekey)
+        cls = AggressiveMode if self.config.aggressive else MainMode
+        handler = cls(self._context(suites, probe), sa, True, aggressive=self.config.aggressive)
+        payloads = handler.start()
+        self._sas[sa.cky_i] = sa
+        self._phase1[sa.cky_i] = handler
+        et = ExchangeType.AGGRESSIVE if self.config.aggressive else ExchangeType.IDENTITY_PROTECTION
+        ex = self._new_exchange(sa, "phase1", 0)
+        ex.phase1 = handler
+        ex.initial = not rekey and not probe
+        self._send(ex, encode_message(sa.cky_i, sa.cky_r, et, 0, payloads), now, expect_reply=True)
+        return sa
+
+    def _responder_phase1(self, header: Header, msg: bytes, now: float) -> None:
+        if self.state not in (State.IDLE, State.ESTABLISHED, State.QUICK_MODE):
+            self.stats.unexpected_dropped += 1
+            return
+        if self.state is State.IDLE and self.role != "responder":
+            self.stats.unexpected_dropped += 1
+            return
+        aggressive = header.exchange_type == ExchangeType.AGGRESSIVE
+        if aggressive != self.config.aggressive:
+            self.stats.unexpected_dropped += 1
+            return
+        rekey = self._ike is not None
+        sa = IsakmpSA(initiator=False, cky_i=header.spi_i, cky_r=self._new_cookie(), is_rekey=rekey)
+        cls = AggressiveMode if aggressive else MainMode
+        handler = cls(self._context(self._suites), sa, False, aggressive=aggressive)
+        payloads = decode_chain(header.next_payload, msg[HEADER_SIZE:]).payloads
+        try:
+            step = handler.handle(payloads, False)
+        except Phase1Failure as f:
+            if f.send and f.notify is not None:
+                self._send_raw(info.plain_notify(sa.cky_i, sa.cky_r, f.notify))
+            if not rekey:
+                self.state = State.PHASE1
+                self._fail(f.reason, now, f.notify)
+            return
+        if self.state is State.IDLE:
+            self.state = State.PHASE1
+        self._sas[sa.cky_i] = sa
+        self._phase1[sa.cky_i] = handler
+        ex = self._new_exchange(sa, "phase1", 0)
+        ex.phase1 = handler
+        ex.initial = not rekey
+        ex.last_in = hashlib.sha256(msg).digest()
+        assert step.send is not None
+        self._send(ex, encode_message(sa.cky_i, sa.cky_r, header.exchange_type, 0, step.send), now, expect_reply=True)
+
+    def _on_phase1(
+        self,
+        sa: IsakmpSA,
+        header: Header,
+        msg: bytes,
+        digest: bytes,
+        now: float,
+        local_port: int,
+        remote_address: str | None,
+        remote_port: int | None,
+    ) -> None:
+        handler = self._phase1.get(sa.cky_i)
+        ex = self._exchanges.get((sa.cky_i, 0))
+        if handler is None or ex is None or handler.state == "done":
+            self.stats.unexpected_dropped += 1
+            return
+        encrypted = bool(header.flags & V1Flags.ENCRYPTION)
+        learned = sa.initiator and sa.cky_r == ZERO_COOKIE
+        if learned:
+            if header.spi_r == ZERO_COOKIE:
+                raise ParseError("responder cookie missing")
+            sa.cky_r = header.spi_r
+        iv = b""
+        try:
+            if encrypted:
+                try:
+                    payloads, _, iv = self._decrypt(sa, header, msg)
+                except ParseError:
+                    if handler.state in ("wait_mm6", "wait_mm5", "wait_am3") and not is_rsa(handler.auth_method):
+                        self._phase1_failed(sa, ex, Phase1Failure(self._psk_reason(handler), NotifyType.PAYLOAD_MALFORMED), now)
+                        return
+                    raise
+            else:
+                payloads = decode_chain(header.next_payload, msg[HEADER_SIZE:]).payloads
+            if not encrypted or handler.state in ("wait_mm5",):
+                self._observe(local_port, remote_address, remote_port)
+            handler.ctx.local = (self.config.local_address, self.local_port)
+            handler.ctx.peer = (self.peer_address, self.peer_port)
+            step = handler.handle(payloads, encrypted)
+        except ParseError:
+            if learned:
+                sa.cky_r = ZERO_COOKIE
+            raise
+        except ProbeAnswer as answer:
+            self._probe_answered_ike(answer, now)
+            return
+        except Phase1Failure as f:
+            self._phase1_failed(sa, ex, f, now)
+            return
+        if encrypted:
+            sa.commit_iv(0, iv)
+            self._observe(local_port, remote_address, remote_port)
+        ex.last_in = digest
+        if self._dpd is not None and sa is self._ike:
+            self._dpd.heard(now)
+        nat = handler.nat
+        if nat is not None and not self.nat_detected and (nat.detected or self.config.force_encapsulation):
+            self.nat_detected = True
+            self.local_behind_nat = nat.local_behind_nat or self.config.force_encapsulation
+            self._emit(NATDetected(self.local_behind_nat, nat.peer_behind_nat, self.config.nat_t_port))
+        self._nat_variant = handler.variant
+        if step.float_ports or (self.role == "initiator" and self.nat_detected and handler.variant is not NatTVariant.NONE):
+            self.local_port = self.peer_port = self.config.nat_t_port
+        if step.send is not None:
+            et = header.exchange_type
+            data = (sa.encrypt(et, 0, step.send) if step.encrypted
+                    else encode_message(sa.cky_i, sa.cky_r, et, 0, step.send))  # fmt: skip
+            self._send(ex, data, now, expect_reply=not step.done)
+        else:
+            ex.waiting = False
+            ex.finished_at = now
+        if step.done:
+            self._phase1_done(sa, handler, now)
+
+    def _psk_reason(self, handler: Phase1) -> str:
+        if handler.initiator:
+            return failures.wrong_psk_sent(self.peer_label)
+        return f"the identity from {self.peer_label} could not be decrypted: the pre-shared key is probably wrong"
+
+    def _phase1_failed(self, sa: IsakmpSA, ex: _Exchange, f: Phase1Failure, now: float) -> None:
+        if f.send and f.notify is not None:
+            self._send_raw(info.plain_notify(sa.cky_i, sa.cky_r, f.notify))
+        self._drop_sa(sa)
+        if ex.initial:
+            self._fail(f.reason, now, f.notify)
+        elif self._probe is not None and self._probe.sa is sa:
+            self._probe_failed(now, probed=True)
+
+    def _phase1_done(self, sa: IsakmpSA, handler: Phase1, now: float) -> None:
+        sa.established = True
+        sa.established_at = now
+        sa.finish_phase1()
+        sa.peer_id = str(handler.peer_identity) if handler.peer_identity else ""
+        sa.dpd_supported = handler.dpd
+        self._phase1.pop(sa.cky_i, None)
+        old = self._ike
+        rekey = old is not None
+        self._ike = sa
+        assert handler.offer is not None
+        method = handler.offer.auth_method
+        auth = ("rsa" if is_rsa(method) else "psk") + ("+xauth" if method_is_xauth(method) else "")
+        self._emit(PhaseOneUp(handler.offer.suite.pretty, sa.peer_id, auth, sa.cky_i, sa.cky_r,
+                              self.nat_detected, rekey, handler.aggressive))  # fmt: skip
+        if self.config.dpd_interval is not None and handler.dpd:
+            seq = int.from_bytes(self._rand(4), "big") & 0x7FFFFFFF
+            cfg = self.config
+            self._dpd = DeadPeerDetection(cfg.dpd_interval or 30.0, cfg.dpd_retries, cfg.retransmit_initial,
+                                          cfg.retransmit_factor, cfg.retransmit_cap, seq, now)  # fmt: skip
+        if old is not None:
+            self.stats.ike_rekeys += 1
+            if not old.deleted:
+                self._delete_ike_sa(old, now)
+            if method_is_xauth(method):
+                if self.role == "responder" or not sa.initiator:
+                    self._send_xauth_request(sa, now)
+            else:
+                sa.xauth_done = True
+            return
+        if not method_is_xauth(method):
+            sa.xauth_done = True
+        if sa.initiator:
+            if method_is_xauth(method):
+                self.state = State.XAUTH
+                self._xauth_deadline = now + XAUTH_WAIT
+            elif self.config.mode_config:
+                self._start_mode_config(now)
+            else:
+                self._start_first_child(now)
+        else:
+            if method_is_xauth(method):
+                self.state = State.XAUTH
+                self._send_xauth_request(sa, now)
+            else:
+                self.state = State.QUICK_MODE
+
+    def _delete_ike_sa(self, sa: IsakmpSA, now: float) -> None:
+        if sa.established and not sa.deleted and sa.has_keys:
+            self._informational(sa, [info.delete_isakmp(sa)], now)
+        sa.deleted = True
+        for ex in list(self._exchanges.values()):
+            if ex.sa is sa and ex.waiting:
+                ex.waiting = False
+                ex.finished_at = now
+
+    def _drop_sa(self, sa: IsakmpSA) -> None:
+        self._sas.pop(sa.cky_i, None)
+        self._phase1.pop(sa.cky_i, None)
+        for key in [k for k, ex in self._exchanges.items() if ex.sa is sa]:
+            del self._exchanges[key]
+
+    # --- NO_PROPOSAL_CHOSEN diagnosis --------------------------------------------------------------
+
+    def _start_ike_probe(self, now: float) -> None:
+        offered = [s.pretty for s in self._suites]
+        wider = [s for s in phase1_suites(PROBE_IKE_PROPOSALS) if s not in self._suites]
+        self._probe = _Probe("ike", offered, "the IKE (phase 1) SA")
+        if not wider:
+            self._probe_failed(now, probed=False)
+            return
+        self._probe.sa = self._start_phase1(now, wider, probe=True)
+
+    def _probe_answered_ike(self, answer: ProbeAnswer, now: float) -> None:
+        probe = self._probe
+        if probe is not None and probe.sa is not None:
+            self._drop_sa(probe.sa)
+        suite = answer.offer.suite
+        offered = probe.offered if probe else [s.pretty for s in self._suites]
+        reason = failures.no_proposal_initiator(
+            "the IKE (phase 1) SA", offered, peer=self.peer_label, probe_choice=suite.pretty,
+            probe_choice_legacy=suite.legacy, allow_legacy=self.config.allow_legacy,
+        )  # fmt: skip
+        self._probe = None
+        self._fail(reason, now, NotifyType.NO_PROPOSAL_CHOSEN)
+
+    def _probe_failed(self, now: float, *, probed: bool) -> None:
+        probe = self._probe
+        self._probe = None
+        if probe is None:
+            return
+        if probe.sa is not None and probe.kind == "ike":
+            self._drop_sa(probe.sa)
+        list_name = "IKE proposals" if probe.kind == "ike" else "ESP proposals"
+        reason = failures.no_proposal_initiator(probe.what, probe.offered, peer=self.peer_label, probed=probed, list_name=list_name)
+        self._fail(reason, now, NotifyType.NO_PROPOSAL_CHOSEN)
+
+    # --- informational ---------------------------------------------------------------------------
+
+    def _on_informational(self, sa: IsakmpSA, header: Header, msg: bytes, digest: bytes, now: float) -> None:
+        encrypted = bool(header.flags & V1Flags.ENCRYPTION)
+        handler = self._phase1.get(sa.cky_i)
+        if not encrypted:
+            if handler is None or not handler.initiator or sa.established:
+                self.stats.unexpected_dropped += 1
+                return
+            payloads = decode_chain(header.next_payload, msg[HEADER_SIZE:], allow_trailing=True).payloads
+            for p in payloads:
+                if p.type == PayloadType.NOTIFY:
+                    n = NotifyPayload.decode(p.body)
+                    if 0 < n.notify_type <= ERROR_NOTIFY_MAX:
+                        self._phase1_peer_error(sa, handler, n.notify_type, now)
+                        return
+            return
+        if not sa.has_keys:
+            raise ParseError("encrypted informational before keys")
+        if not sa.established:
+            # During phase 1 the IV chain is the phase 1 one; a peer error here after our identity
+            # went out means it could not decrypt us (or we cannot decrypt it): the PSK differs.
+            if handler is not None and handler.state in ("wait_mm6",) and not is_rsa(handler.auth_method):
+                ex0 = self._exchanges.get((sa.cky_i, 0))
+                if ex0 is not None:
+                    self._phase1_failed(sa, ex0, Phase1Failure(failures.wrong_psk_sent(self.peer_label), None, send=False), now)
+                    return
+            self.stats.unexpected_dropped += 1
+            return
+        payloads, rest, iv = self._decrypt(sa, header, msg)
+        self._check_hash1(sa, header.message_id, payloads, rest)
+        sa.commit_iv(header.message_id, iv)
+        ex = self._exchanges.get((sa.cky_i, header.message_id)) or self._new_exchange(sa, "peer", header.message_id)
+        ex.last_in = digest
+        ex.finished_at = now
+        if self._dpd is not None:
+            self._dpd.heard(now)
+        for p in payloads[1:]:
+            if self.state is State.CLOSED:
+                return
+            if p.type == PayloadType.NOTIFY:
+                self._on_notify(sa, ex, NotifyPayload.decode(p.body), now)
+            elif p.type == PayloadType.DELETE:
+                self._on_delete(sa, DeletePayload.decode(p.body), now)
+
+    def _on_notify(self, sa: IsakmpSA, ex: _Exchange, n: NotifyPayload, now: float) -> None:
+        if n.notify_type == NotifyType.R_U_THERE:
+            if len(n.data) == 4:
+                ack = self._informational(sa, [info.dpd_notify(sa, True, int.from_bytes(n.data, "big"))], now)
+                ex.last_out = ack.last_out
+            return
+        if n.notify_type == NotifyType.R_U_THERE_ACK:
+            if self._dpd is not None and len(n.data) == 4 and self._dpd.acked(int.from_bytes(n.data, "big"), now):
+                self.stats.dpd_acked += 1
+            return
+        if not 0 < n.notify_type <= ERROR_NOTIFY_MAX:
+            return
+        pending = [e for e in self._exchanges.values()
+                   if e.kind == "quick" and e.waiting and e.quick is not None and e.quick.initiator]  # fmt: skip
+        if pending:
+            qex = next((e for e in pending if e.quick is not None and e.quick.spi_in == n.spi), pending[-1])
+            self._quick_rejected(qex, n.notify_type, now)
+            return
+        if self.state in (State.XAUTH, State.MODE_CONFIG):
+            self._fail(failures.peer_notify(self.peer_label, n.notify_type, "sign-in"), now, n.notify_type)
+
+    def _phase1_peer_error(self, sa: IsakmpSA, handler: Phase1, code: int, now: float) -> None:
+        ex = self._exchanges.get((sa.cky_i, 0))
+        if ex is None:
+            return
+        probe = self._probe
+        if probe is not None and probe.sa is sa:
+            self._probe_failed(now, probed=code == NotifyType.NO_PROPOSAL_CHOSEN)
+            return
+        if code == NotifyType.NO_PROPOSAL_CHOSEN and handler.state in ("wait_mm2", "wait_am2"):
+            if ex.initial and self.config.probe_on_no_proposal:
+                self._drop_sa(sa)
+                self._start_ike_probe(now)
+                return
+            reason = failures.no_proposal_initiator("the IKE (phase 1) SA", [s.pretty for s in self._suites], peer=self.peer_label)
+        elif handler.state in ("wait_mm6",) and code in PSK_ERROR_NOTIFIES and not is_rsa(handler.auth_method):
+            reason = failures.wrong_psk_sent(self.peer_label)
+        elif code == NotifyType.INVALID_ID_INFORMATION:
+            reason = f"{self.peer_label} rejected our identity: check the local identity the profile sends"
+        else:
+            stage = "authentication" if handler.state in ("wait_mm6", "wait_am2") else "the IKE (phase 1) negotiation"
+            reason = failures.peer_notify(self.peer_label, code, stage)
+        self._phase1_failed(sa, ex, Phase1Failure(reason, code, send=False), now)
+
+    def _on_delete(self, sa: IsakmpSA, d: DeletePayload, now: float) -> None:
+        if d.protocol == ProtocolId.ISAKMP:
+            for cookies in d.spis:
+                target = self._sas.get(cookies[:8])
+                if target is None or target.cookies != cookies:
+                    continue
+                target.deleted = True
+                if target is self._ike:
+                    self._ike_deleted_by_peer(now)
+            return
+        if d.protocol != ProtocolId.ESP:
+            return
+        for spi in d.spis:
+            value = int.from_bytes(spi, "big")
+            for c in self._children:
+                if not c.deleted and value in (c.sa.spi_out, c.sa.spi_in):
+                    self._delete_child(c, now, f"{self.peer_label} deleted the IPsec SA", by_peer=True, notify=False)
+        self._maybe_finished_by_peer(now)
+
+    def _ike_deleted_by_peer(self, now: float) -> None:
+        newer = [s for s in self._sas.values() if s.established and not s.deleted]
+        if newer:
+            self._ike = newer[-1]
+            return
+        pending_rekey = any(not s.established for s in self._sas.values() if s.initiator and s.is_rekey)
+        if self.role == "initiator" and self.children and not pending_rekey:
+            assert self._ike is not None
+            self._ike.rekey_started = True
+            self._start_phase1(now, self._suites, rekey=True)
+            return
+        if not pending_rekey and not self.children:
+            self._shutdown(now, f"{self.peer_label} ended the connection", by_peer=True, tell_peer=False)
+
+    def _maybe_finished_by_peer(self, now: float) -> None:
+        if self.state is State.ESTABLISHED and not self.children:
+            self._shutdown(now, f"{self.peer_label} closed the connection (deleted the last IPsec SA)", by_peer=True)
+
+    # --- XAUTH and Mode Config -------------------------------------------------------------------
+
+    def _on_transaction(self, sa: IsakmpSA, header: Header, msg: bytes, digest: bytes, now: float) -> None:
+        payloads, rest, iv = self._decrypt(sa, header, msg)
+        self._check_hash1(sa, header.message_id, payloads, rest)
+        attr_payload = next((p for p in payloads if p.type == PayloadType.ATTRIBUTE), None)
+        if attr_payload is None:
+            raise ParseError("transaction exchange without an attribute payload")
+        attrs = AttributePayload.decode(attr_payload.body)
+        sa.commit_iv(header.message_id, iv)
+        if self._dpd is not None:
+            self._dpd.heard(now)
+        key = (sa.cky_i, header.message_id)
+        ex = self._exchanges.get(key)
+        if ex is None:
+            ex = self._new_exchange(sa, "peer", header.message_id)
+            ex.last_in = digest
+            ex.finished_at = now
+            self._peer_transaction(sa, ex, attrs, now)
+            return
+        ex.last_in = digest
+        if not ex.waiting:
+            self.stats.unexpected_dropped += 1
+            return
+        ex.waiting = False
+        ex.finished_at = now
+        if ex.kind == "xauth_req" and attrs.cfg_type == CfgType.REPLY:
+            self._xauth_server_reply(sa, attrs, now)
+        elif ex.kind == "xauth_set" and attrs.cfg_type == CfgType.ACK:
+            self._xauth_server_done(sa, ex, now)
+        elif ex.kind == "cfg" and attrs.cfg_type == CfgType.REPLY:
+            try:
+                received = mode_config.check_reply(attrs)
+            except ParseError:
+                self._fail(f"{self.peer_label} answered the Mode Config request without an address", now, None)
+                return
+            self._mode_config_received(received, now)
+        else:
+            self.stats.unexpected_dropped += 1
+
+    def _peer_transaction(self, sa: IsakmpSA, ex: _Exchange, attrs: AttributePayload, now: float) -> None:
+        is_x = xauth.is_xauth(attrs)
+        client = sa.initiator if self.role == "initiator" else False
+        if is_x and attrs.cfg_type == CfgType.REQUEST and client:
+            prompt = xauth.parse_request(attrs)
+            self._xauth_deadline = None
+            creds = self._xauth_creds
+            self._emit(XauthRequested(prompt.message, answered_from_config=creds is not None))
+            if creds is None:
+                self._xauth_pending = _XauthPending(ex, prompt)
+            else:
+                self._send_xauth_reply(ex, prompt, now)
+        elif is_x and attrs.cfg_type == CfgType.SET and client:
+            ok = xauth.status_of(attrs)
+            ex.last_out = info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, xauth.ack(attrs).encode())], ExchangeType.TRANSACTION)
+            self._send_raw(ex.last_out)
+            user = self._xauth_creds[0] if self._xauth_creds else ""
+            if ok:
+                sa.xauth_done = True
+                self._emit(XauthDone(True, user))
+                if self.state is State.XAUTH:
+                    if self.config.mode_config:
+                        self._start_mode_config(now)
+                    else:
+                        self._start_first_child(now)
+            else:
+                self._emit(XauthDone(False, user))
+                self._fail(f"{self.peer_label} rejected the user name or password (XAUTH)", now, None)
+        elif not is_x and attrs.cfg_type == CfgType.SET and self.role == "initiator":
+            reply = mode_config.ack(attrs)
+            ex.last_out = info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, reply.encode())], ExchangeType.TRANSACTION)
+            self._send_raw(ex.last_out)
+            received = mode_config.parse(attrs)
+            if received.address is not None:
+                self._mode_config_received(received, now)
+        elif not is_x and attrs.cfg_type == CfgType.REQUEST and self.role == "responder":
+            self._mode_config_serve(sa, ex, attrs, now)
+        else:
+            self.stats.unexpected_dropped += 1
+
+    def _send_xauth_reply(self, ex: _Exchange, prompt: xauth.XauthPrompt, now: float) -> None:
+        assert self._xauth_creds is not None
+        reply = xauth.reply(prompt, *self._xauth_creds)
+        ex.last_out = info.protected(ex.sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, reply.encode())], ExchangeType.TRANSACTION)
+        ex.finished_at = now
+        self._send_raw(ex.last_out)
+
+    def _send_xauth_request(self, sa: IsakmpSA, now: float) -> None:
+        ex = self._new_exchange(sa, "xauth_req")
+        req = xauth.request(int.from_bytes(self._rand(2), "big"))
+        self._send(ex, info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, req.encode())], ExchangeType.TRANSACTION), now,
+                   expect_reply=True)  # fmt: skip
+
+    def _xauth_server_reply(self, sa: IsakmpSA, attrs: AttributePayload, now: float) -> None:
+        creds = xauth.parse_reply(attrs)
+        check = self.config.xauth_check
+        ok = creds is not None and check is not None and bool(check(*creds))
+        ex = self._new_exchange(sa, "xauth_set")
+        ex.xauth_ok = ok
+        ex.xauth_user = creds[0] if creds else ""
+        status = xauth.status_set(attrs.identifier, ok)
+        self._send(ex, info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, status.encode())], ExchangeType.TRANSACTION), now,
+                   expect_reply=True)  # fmt: skip
+
+    def _xauth_server_done(self, sa: IsakmpSA, ex: _Exchange, now: float) -> None:
+        self._emit(XauthDone(ex.xauth_ok, ex.xauth_user))
+        if not ex.xauth_ok:
+            self._fail(f"{self.peer_label} gave a wrong XAUTH user name or password (user {ex.xauth_user!r})", now, None)
+            return
+        sa.xauth_done = True
+        sa.xauth_user = ex.xauth_user
+        if self.state is State.XAUTH:
+            self.state = State.QUICK_MODE
+
+    def _start_mode_config(self, now: float) -> None:
+        sa = self._ike
+        assert sa is not None
+        self.state = State.MODE_CONFIG
+        ex = self._new_exchange(sa, "cfg")
+        req = mode_config.request(int.from_bytes(self._rand(2), "big"))
+        self._send(ex, info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, req.encode())], ExchangeType.TRANSACTION), now,
+                   expect_reply=True)  # fmt: skip
+
+    def _mode_config_received(self, received: ModeConfigReceived, now: float) -> None:
+        first = self.virtual_address is None
+        self.virtual_address = received.address
+        self._emit(received)
+        if (first and self.state is State.MODE_CONFIG) or self.state is State.XAUTH:
+            self._start_first_child(now)
+
+    def _mode_config_serve(self, sa: IsakmpSA, ex: _Exchange, attrs: AttributePayload, now: float) -> None:
+        provider = self.config.mode_config_provider
+        if not sa.xauth_done:
+            self.stats.unexpected_dropped += 1
+            return
+        lease = provider(sa.xauth_user or sa.peer_id) if provider is not None else None
+        if lease is None:
+            ex.last_out = info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, AttributePayload(CfgType.REPLY, attrs.identifier, ()).encode())],
+                                         ExchangeType.TRANSACTION)  # fmt: skip
+            self._send_raw(ex.last_out)
+            self._fail(f"no virtual address could be handed to {self.peer_label} (Mode Config)", now, None)
+            return
+        self.peer_virtual_address = lease.address
+        reply = mode_config.reply(attrs, lease)
+        ex.last_out = info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, reply.encode())], ExchangeType.TRANSACTION)
+        self._send_raw(ex.last_out)
+        self._emit(ModeConfigReceived(lease.address, lease.netmask, lease.dns, (), lease.domain, lease.split_include, lease.banner))
+
+    # --- quick mode ------------------------------------------------------------------------------
+
+    def _qm_params(self, suites: list[EspSuite], probe: bool = False) -> QuickModeParams:
+        child = self.config.child
+        assert child is not None
+        local_addr = self.virtual_address or self.config.local_address
+        local_ts = child.local_ts or TrafficSelector.host(local_addr)
+        remote_ts = child.remote_ts or TrafficSelector.host(self.peer_address)
+        tunnel = child.mode == "tunnel"
+        udp = self.nat_detected and self._nat_variant is not NatTVariant.NONE
+        return QuickModeParams(
+            suites=suites,
+            pfs_group=self._pfs,
+            tunnel=tunnel,
+            udp=udp,
+            draft_nat_t=self._nat_variant is NatTVariant.DRAFT,
+            local_ts=local_ts,
+            remote_ts=remote_ts,
+            lifetime=Lifetime(child.lifetime_seconds, child.lifetime_kilobytes),
+            send_ids=child.send_ids,
+            nat_oa=(self.config.local_address, self.peer_address) if udp and not tunnel else None,
+            probe=probe,
+        )
+
+    def _start_first_child(self, now: float) -> None:
+        if self.config.child is None:
+            self.state = State.ESTABLISHED
+            return
+        self.state = State.QUICK_MODE
+        ex = self._start_quick(now)
+        ex.initial = True
+
+    def _start_quick(self, now: float, rekey_of: _Child | None = None, probe_suites: list[EspSuite] | None = None) -> _Exchange:
+        sa = self._ike
+        assert sa is not None
+        ex = self._new_exchange(sa, "quick")
+        params = self._qm_params(probe_suites if probe_suites is not None else self._esp, probe=probe_suites is not None)
+        qm = QuickMode(sa, ex.mid, True, self._rand, self.peer_label, params, rekey_of=rekey_of)
+        ex.quick = qm
+        self._send(ex, sa.encrypt(ExchangeType.QUICK_MODE, ex.mid, qm.start()), now, expect_reply=True)
+        return ex
+
+    def _on_quick(self, sa: IsakmpSA, header: Header, msg: bytes, digest: bytes, now: float) -> None:
+        payloads, rest, iv = self._decrypt(sa, header, msg)
+        key = (sa.cky_i, header.message_id)
+        ex = self._exchanges.get(key)
+        if ex is None:
+            self._quick_responder(sa, header, payloads, rest, iv, digest, now)
+            return
+        qm = ex.quick
+        if qm is None:
+            self.stats.unexpected_dropped += 1
+            return
+        if qm.initiator and qm.state == "wait_qm2":
+            try:
+                out = qm.handle_qm2(payloads, rest)
+            except QuickModeProbeAnswer as answer:
+                sa.commit_iv(header.message_id, iv)
+                self._quick_probe_answered(ex, answer, now)
+                return
+            except QuickModeFailure as f:
+                if f.notify == NotifyType.INVALID_HASH_INFORMATION:
+                    self.stats.hash_failed += 1
+                    raise ParseError(f.reason) from None
+                sa.commit_iv(header.message_id, iv)
+                self._quick_failed(ex, f.reason, f.notify, now)
+                return
+            sa.commit_iv(header.message_id, iv)
+            ex.last_in = digest
+            self._send(ex, sa.encrypt(ExchangeType.QUICK_MODE, ex.mid, out), now, expect_reply=False)
+            if self._dpd is not None:
+                self._dpd.heard(now)
+            assert qm.result is not None
+            rekey_of = qm.rekey_of if isinstance(qm.rekey_of, _Child) else None
+            self._child_up(qm, ours=True, rekey_of=rekey_of, now=now)
+        elif not qm.initiator and qm.state == "wait_qm3":
+            try:
+                qm.handle_qm3(payloads)
+            except QuickModeFailure:
+                self.stats.hash_failed += 1
+                raise ParseError("HASH(3) did not verify") from None
+            sa.commit_iv(header.message_id, iv)
+            ex.last_in = digest
+            ex.waiting = False
+            ex.finished_at = now
+            if self._dpd is not None:
+                self._dpd.heard(now)
+            self._child_up(qm, ours=False, rekey_of=None, now=now)
+        else:
+            self.stats.unexpected_dropped += 1
+
+    def _quick_responder(
+        self, sa: IsakmpSA, header: Header, payloads: tuple[Payload, ...], rest: bytes, iv: bytes, digest: bytes, now: float
+    ) -> None:
+        child = self.config.child
+        if child is None or not sa.xauth_done or self.state is State.CLOSED:
+            self.stats.unexpected_dropped += 1
+            return
+        qm = QuickMode(sa, header.message_id, False, self._rand, self.peer_label)
+        allowed_remote = child.remote_ts or TrafficSelector.host(self.peer_virtual_address or self.peer_address)
+        allowed_local = child.local_ts or TrafficSelector.host(self.config.local_address)
+        try:
+            out = qm.handle_qm1(
+                payloads, rest, self._esp, self._pfs, child.mode == "tunnel", allowed_local, allowed_remote,
+                Lifetime(child.lifetime_seconds, child.lifetime_kilobytes), self.nat_detected,
+                lambda ts: ts.start == ts.end,
+            )  # fmt: skip
+        except QuickModeFailure as f:
+            if f.notify == NotifyType.INVALID_HASH_INFORMATION:
+                self.stats.hash_failed += 1
+                raise ParseError(f.reason) from None
+            sa.commit_iv(header.message_id, iv)
+            ex = self._new_exchange(sa, "peer", header.message_id)
+            ex.last_in = digest
+            ex.finished_at = now
+            if f.notify is not None:
+                self._informational(sa, [info.notify(f.notify, ProtocolId.ESP, f.spi)], now)
+            if not self.children:
+                self._fail(f.reason, now, f.notify)
+            return
+        sa.commit_iv(header.message_id, iv)
+        ex = self._new_exchange(sa, "quick", header.message_id)
+        ex.quick = qm
+        ex.last_in = digest
+        self._send(ex, sa.encrypt(ExchangeType.QUICK_MODE, ex.mid, out), now, expect_reply=True)
+        if self._dpd is not None:
+            self._dpd.heard(now)
+
+    def _quick_rejected(self, ex: _Exchange, code: int, now: float) -> None:
+        ex.waiting = False
+        ex.finished_at = now
+        qm = ex.quick
+        assert qm is not None and qm.params is not None
+        probe = self._probe
+        if probe is not None and probe.kind == "esp" and probe.mid == ex.mid:
+            self._probe_failed(now, probed=code == NotifyType.NO_PROPOSAL_CHOSEN)
+            return
+        if code == NotifyType.NO_PROPOSAL_CHOSEN:
+            offered = [self._esp_label(s) for s in self._esp]
+            if ex.initial and self.config.probe_on_no_proposal:
+                wider = [s for s in esp_suites(PROBE_ESP_PROPOSALS)[0] if s not in self._esp]
+                self._probe = _Probe("esp", offered, self._child_what())
+                if wider:
+                    pex = self._start_quick(now, probe_suites=wider)
+                    assert pex.quick is not None
+                    self._probe.mid = pex.mid
+                    self._probe.spi_in = pex.quick.spi_in
+                    return
+                self._probe_failed(now, probed=False)
+                return
+            reason = failures.no_proposal_initiator(self._child_what(), offered, peer=self.peer_label, list_name="ESP proposals")
+        elif code == NotifyType.INVALID_ID_INFORMATION:
+            p = qm.params
+            reason = (f"{self.peer_label} rejected the traffic selectors {p.local_ts} <-> {p.remote_ts} "
+                      "(INVALID_ID_INFORMATION): check the local and remote networks of the profile")  # fmt: skip
+        else:
+            reason = failures.peer_notify(self.peer_label, code, "Quick Mode")
+        self._quick_failed(ex, reason, code, now)
+
+    def _esp_label(self, suite: EspSuite) -> str:
+        from wizard.engine.ike.v1.proposals import pretty_group
+
+        return suite.pretty + (f"/{pretty_group(self._pfs)}" if self._pfs else "")
+
+    def _child_what(self) -> str:
+        mode = self.config.child.mode if self.config.child else "transport"
+        return f"the IPsec SA ({mode} mode)"
+
+    def _quick_probe_answered(self, ex: _Exchange, answer: QuickModeProbeAnswer, now: float) -> None:
+        ex.waiting = False
+        ex.finished_at = now
+        probe = self._probe
+        self._probe = None
+        if ex.quick is not None and self._ike is not None:
+            self._informational(self._ike, [info.delete_esp([ex.quick.spi_in])], now)
+        suite = answer.offer.suite
+        choice = suite.pretty + (f"/{answer.offer.group.name.upper()}" if answer.offer.group else "")
+        reason = failures.no_proposal_initiator(
+            probe.what if probe else self._child_what(), probe.offered if probe else [], peer=self.peer_label,
+            probe_choice=choice, probe_choice_legacy=suite.legacy, allow_legacy=self.config.allow_legacy,
+            list_name="ESP proposals",
+        )  # fmt: skip
+        self._fail(reason, now, NotifyType.NO_PROPOSAL_CHOSEN)
+
+    def _quick_failed(self, ex: _Exchange, reason: str, notify: int | None, now: float) -> None:
+        ex.waiting = False
+        ex.finished_at = now
+        qm = ex.quick
+        if qm is not None and isinstance(qm.rekey_of, _Child):
+            qm.rekey_of.rekeying = False
+            qm.rekey_of.rekey_at = None  # keep it until it expires
+            return
+        if ex.initial or not self.children:
+            self._fail(reason, now, notify)
+
+    def _child_up(self, qm: QuickMode, *, ours: bool, rekey_of: _Child | None, now: float) -> None:
+        r = qm.result
+        assert r is not None
+        child_cfg = self.config.child
+        assert child_cfg is not None
+        sa = ChildSA(
+            spi_in=int.from_bytes(r.spi_in, "big"),
+            spi_out=int.from_bytes(r.spi_out, "big"),
+            cipher=r.suite.cipher,
+            integrity=r.suite.integrity,
+            enc_key_in=r.enc_key_in,
+            enc_key_out=r.enc_key_out,
+            auth_key_in=r.auth_key_in,
+            auth_key_out=r.auth_key_out,
+            mode="tunnel" if r.tunnel else "transport",
+            local_ts=r.local_ts,
+            remote_ts=r.remote_ts,
+            local_address=self.config.local_address,
+            peer_address=self.peer_address,
+            encapsulated=r.udp,
+            local_port=self.local_port,
+            peer_port=self.peer_port,
+            lifetime_seconds=r.lifetime.seconds,
+            lifetime_kilobytes=r.lifetime.kilobytes,
+            pfs_group=r.pfs_group,
+            nat_oa_local=self.config.local_address if r.udp and not r.tunnel else None,
+            nat_oa_peer=r.nat_oa_peer,
+        )
+        life = r.lifetime.seconds
+        margin = min(child_cfg.rekey_margin, life / 2) if life else 0.0
+        entry = _Child(sa, now, ours, now + life - margin if (life and ours) else None, now + life if life else None)
+        old = rekey_of
+        if old is None:
+            old = next((c for c in self._children if not c.deleted and not c.replaced
+                        and c.sa.local_ts == sa.local_ts and c.sa.remote_ts == sa.remote_ts), None)  # fmt: skip
+        self._children.append(entry)
+        if old is not None and not old.deleted and not old.replaced:
+            old.replaced = True
+            old.rekeying = False
+            old.delete_at = now + self.config.rekey_overlap
+            self.stats.child_rekeys += 1
+            self._emit(ChildSARekeyed(old.sa, sa))
+        else:
+            self._emit(ChildSAUp(sa))
+        if self.state in (State.QUICK_MODE, State.XAUTH, State.MODE_CONFIG):
+            self.state = State.ESTABLISHED
+
+    def _delete_child(self, c: _Child, now: float, reason: str, *, by_peer: bool, notify: bool = True) -> None:
+        if c.deleted:
+            return
+        c.deleted = True
+        ike = self._ike
+        if notify and ike is not None and ike.established and not ike.deleted:
+            self._informational(ike, [info.delete_esp([c.sa.spi_in.to_bytes(4, "big")])], now)
+        self._emit(ChildSADeleted(c.sa, reason, by_peer))
+
+    # --- timers ----------------------------------------------------------------------------------
+
+    def _exchange_timed_out(self, ex: _Exchange, now: float) -> None:
+        if ex.kind == "phase1":
+            handler = ex.phase1
+            probe = self._probe
+            if probe is not None and probe.sa is ex.sa:
+                self._probe_failed(now, probed=False)
+                return
+            self._drop_sa(ex.sa)
+            if not ex.initial:
+                if self._ike is not None:
+                    self._ike.rekey_started = False
+                return
+            waiting_identity = handler is not None and handler.state in ("wait_mm6",)
+            if waiting_identity and handler is not None and not is_rsa(handler.auth_method):
+                reason = (f"no reply from {self.peer_label} after we sent our identity: the pre-shared key is probably "
+                          "wrong" + (", or a NAT or firewall drops UDP port 4500" if self.nat_detected else ""))  # fmt: skip
+            else:
+                stage = "authentication" if waiting_identity else "the IKE (phase 1) negotiation"
+                reason = failures.no_reply(self.peer_label, stage, self.nat_detected)
+            self._fail(reason, now, None)
+        elif ex.kind == "quick" and ex.quick is not None:
+            if ex.quick.initiator:
+                probe = self._probe
+                if probe is not None and probe.kind == "esp" and probe.mid == ex.mid:
+                    self._probe_failed(now, probed=False)
+                    return
+                self._quick_failed(ex, failures.no_reply(self.peer_label, "Quick Mode", self.nat_detected), None, now)
+        elif ex.kind == "xauth_req" or ex.kind == "xauth_set":
+            self._fail(f"{self.peer_label} did not answer the XAUTH request", now, None)
+        elif ex.kind == "cfg":
+            self._fail(f"{self.peer_label} did not answer the Mode Config request", now, None)
+
+    def _dpd_active(self) -> bool:
+        ike = self._ike
+        return (self._dpd is not None and ike is not None and ike.established and not ike.deleted
+                and self.state is State.ESTABLISHED)  # fmt: skip
+
+    def _dpd_tick(self, now: float) -> None:
+        dpd = self._dpd
+        ike = self._ike
+        if not self._dpd_active() or dpd is None or ike is None or not dpd.due(now):
+            return
+        if dpd.dead():
+            reason = f"{self.peer_label} stopped answering (dead peer detection, {dpd.tries} probes unanswered)"
+            self._emit(PeerDead(reason))
+            self._shutdown(now, reason, by_peer=False)
+            return
+        seq = dpd.next_probe(now)
+        self.stats.dpd_sent += 1
+        self._informational(ike, [info.dpd_notify(ike, False, seq)], now)
+
+    def _ike_rekey_time(self, sa: IsakmpSA) -> float | None:
+        life = sa.lifetime_seconds
+        if not sa.established or not life:
+            return None
+        if self.role == "initiator" and not sa.rekey_started:
+            return sa.established_at + life - min(self.config.ike_rekey_margin, life / 2)
+        return sa.established_at + life
+
+    def _ike_lifetime_tick(self, now: float) -> None:
+        sa = self._ike
+        if sa is None or sa.deleted or not sa.established or not sa.lifetime_seconds:
+            return
+        t = self._ike_rekey_time(sa)
+        if t is None or now < t:
+            return
+        if self.role == "initiator" and not sa.rekey_started:
+            self.rekey_ike(now)
+            return
+        if now >= sa.established_at + sa.lifetime_seconds:
+            self._delete_ike_sa(sa, now)
+            if not self.children:
+                self._shutdown(now, "the IKE SA expired", by_peer=False)
+
+    def _children_tick(self, now: float) -> None:
+        for c in list(self._children):
+            if self.state is State.CLOSED:
+                return
+            if c.deleted:
+                continue
+            if c.delete_at is not None and now >= c.delete_at:
+                self._delete_child(c, now, "replaced by a rekeyed IPsec SA", by_peer=False)
+            elif c.expire_at is not None and now >= c.expire_at:
+                self._delete_child(c, now, "the IPsec SA expired", by_peer=False)
+                self._maybe_finished_by_peer(now)
+            elif c.rekey_at is not None and now >= c.rekey_at and not c.rekeying and not c.replaced:
+                if self._ike is not None and self._ike.established and not self._ike.deleted and self.state is State.ESTABLISHED:
+                    c.rekeying = True
+                    self._start_quick(now, rekey_of=c)
+                else:
+                    c.rekey_at = None
+        self._children = [c for c in self._children if not c.deleted]
+
+    def _gc(self, now: float) -> None:
+        for key, ex in list(self._exchanges.items()):
+            if not ex.waiting and ex.finished_at is not None and now - ex.finished_at > EXCHANGE_LINGER and ex.kind != "phase1":
+                ex.sa.forget_exchange(ex.mid)
+                del self._exchanges[key]
+        for sa in list(self._sas.values()):
+            busy = any(ex.sa is sa and ex.waiting for ex in self._exchanges.values())
+            old = sa.established_at and now - sa.established_at > EXCHANGE_LINGER
+            if sa.deleted and sa is not self._ike and not busy and old:
+                self._drop_sa(sa)
+
+    # --- endings ---------------------------------------------------------------------------------
+
+    def _fail(self, reason: str, now: float, notify: int | None) -> None:
+        if self.state is State.CLOSED:
+            return
+        name = failures.notify_name(notify) if notify is not None else None
+        self._emit(ConnectionFailed(reason, name))
+        self._shutdown(now, reason, by_peer=False)
+
+    def _shutdown(self, now: float, reason: str, *, by_peer: bool, tell_peer: bool = True) -> None:
+        ike = self._ike
+        usable = tell_peer and ike is not None and ike.established and not ike.deleted
+        for c in self._children:
+            if not c.deleted:
+                self._delete_child(c, now, reason, by_peer=by_peer, notify=usable)
+        self._children = []
+        if usable and ike is not None:
+            self._delete_ike_sa(ike, now)
+        self._exchanges.clear()
+        self._phase1.clear()
+        self._xauth_deadline = None
+        self._dpd = None
+        self.state = State.CLOSED
+        self._emit(Closed(reason, by_peer))
+
+
+__all__ = ["Datagram", "IKEv1Connection", "Role", "State"]
