@@ -438,3 +438,21 @@ def test_two_sessions_never_stack_resolv_conf_edits(helper: HelperProcess, users
             assert helper.resolv_conf.read_bytes() == ORIGINAL_RESOLV
 
     asyncio.run(body())
+
+
+def test_the_same_connection_cannot_be_started_twice(helper: HelperProcess, users: Users) -> None:
+    profile = make_profile("Twice")
+
+    async def body() -> None:
+        async with await open_client(helper, users.alice) as client:
+            await client.subscribe()
+            sid = (await client.connect(profile, RIGHT))["id"]
+            await wait_state(client, sid, {"connected"})
+            with pytest.raises(HelperError) as err:
+                await client.connect(profile, RIGHT)
+            assert err.value.code == "limit" and "already connected" in err.value.message
+            await client.disconnect(sid)
+            again = await client.connect(profile, RIGHT)  # fine once the first has ended
+            await client.disconnect(again["id"])
+
+    asyncio.run(body())
