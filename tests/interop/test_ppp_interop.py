@@ -180,3 +180,75 @@ def test_no_server_fails_with_a_clear_message(lab: Lab) -> None:
     with pytest.raises(StackError) as info:
         _connect(lab, profile, lab.password, None)
     assert "10.77.0.99" in info.value.reason, info.value.reason
+
+
+def test_foreground_cli_connects_and_cleans_up_on_sigint(lab: Lab, tmp_path, isolated_xdg) -> None:
+    """`connection-wizard connect NAME --foreground` as an administrator runs it, then Ctrl-C."""
+    import os
+    import signal
+    import sys
+    import time
+
+    env = dict(os.environ)
+    added = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wizard",
+            "add",
+            "--name",
+            "Lab PPTP",
+            "--protocol",
+            "pptp",
+            "--gateway",
+            lab.gateway,
+            "--username",
+            lab.user,
+            "--credential-policy",
+            "username_only",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    proc = subprocess.Popen(
+        [
+            "ip",
+            "netns",
+            "exec",
+            lab.namespace,
+            sys.executable,
+            "-m",
+            "wizard",
+            "connect",
+            "Lab PPTP",
+            "--foreground",
+            "--secrets-stdin",
+        ],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(lab.password + "\n")
+    proc.stdin.close()
+    lines: list[str] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "interface" in line or not line:
+            break
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=20)
+    rest = proc.stdout.read()
+    output = "".join(lines) + rest
+    assert proc.returncode == 0, output
+    assert "encryption       MPPE-128 stateless" in output and "disconnected: disconnected (SIGINT)" in output, output
+    assert lab.password not in output
+    with lab.entered():
+        assert _our_network_state() == []

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -36,9 +37,18 @@ def add_helper_commands(sub: Any) -> None:
     """Register the subcommands on the CLI's subparsers object."""
     connect = sub.add_parser("connect", help="connect a stored connection (through the helper)")
     connect.add_argument("name", help="connection name or id")
-    connect.add_argument("--secrets-stdin", action="store_true", help="read the secrets from standard input, one per line")
+    connect.add_argument(
+        "--secrets-stdin", action="store_true", help="read the secrets from standard input, one per line"
+    )
     connect.add_argument("--no-wait", action="store_true", help="return as soon as the helper has started connecting")
-    connect.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the connection (default 120)")
+    connect.add_argument(
+        "--foreground",
+        action="store_true",
+        help="run the connection in this process instead of the helper (root); Ctrl-C disconnects",
+    )
+    connect.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds to wait for the connection (default 120)"
+    )
     _socket_flag(connect)
 
     disconnect = sub.add_parser("disconnect", help="disconnect (the only active connection, or NAME)")
@@ -51,10 +61,16 @@ def add_helper_commands(sub: Any) -> None:
 
     helper = sub.add_parser("helper", help="run the privileged helper daemon (as root; normally started by systemd)")
     _socket_flag(helper)
-    helper.add_argument("--state-dir", type=Path, default=Path("/run/connection-wizard"), help="journal and lock directory")
+    helper.add_argument(
+        "--state-dir", type=Path, default=Path("/run/connection-wizard"), help="journal and lock directory"
+    )
     helper.add_argument("--group", default="connection-wizard", help="group whose members may use the helper")
-    helper.add_argument("--dns", default="auto", choices=("auto", "resolved", "resolv-conf", "off"), help="how to set DNS")
-    helper.add_argument("--resolv-conf", type=Path, default=Path("/etc/resolv.conf"), help="resolv.conf to edit without resolved")
+    helper.add_argument(
+        "--dns", default="auto", choices=("auto", "resolved", "resolv-conf", "off"), help="how to set DNS"
+    )
+    helper.add_argument(
+        "--resolv-conf", type=Path, default=Path("/etc/resolv.conf"), help="resolv.conf to edit without resolved"
+    )
     helper.add_argument("--no-polkit", action="store_true", help="do not ask polkit (group membership decides alone)")
     helper.add_argument("--verbose", action="store_true", help="log debug messages")
     helper.add_argument("--stack-factory", default="wizard.stacks.registry:build_stack", help=argparse.SUPPRESS)
@@ -105,11 +121,24 @@ def cmd_connect(args: argparse.Namespace, store: ProfileStore) -> int:
         secrets = gather_secrets(profile, args.secrets_stdin)
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
+    if args.foreground:
+        if os.geteuid() != 0:
+            return _fail(
+                "--foreground needs root (it creates the TUN device and routes itself); "
+                "without it, the helper connects for you",
+                EXIT_USAGE,
+            )
+        from wizard.stacks.runner import run_foreground
+
+        log.info("connecting profile %s in the foreground", profile.id)
+        return asyncio.run(run_foreground(profile, secrets))
     log.info("connecting profile %s through the helper", profile.id)
     return _run(_connect(args, profile, secrets))
 
 
-async def _connect(args: argparse.Namespace, profile: Profile, secrets: dict[str, str], out: TextIO = sys.stdout) -> int:
+async def _connect(
+    args: argparse.Namespace, profile: Profile, secrets: dict[str, str], out: TextIO = sys.stdout
+) -> int:
     async with await HelperClient.open(args.socket) as client:
         await client.subscribe()
         session = await client.connect(profile, secrets)
@@ -164,7 +193,9 @@ def pick_session(sessions: list[dict[str, Any]], name: str | None) -> dict[str, 
     if len(matches) != 1:
         if not matches:
             raise LookupError(f"{name!r} is not connected")
-        raise LookupError(f"{name!r} matches {len(matches)} sessions; give a session id from 'connection-wizard status'")
+        raise LookupError(
+            f"{name!r} matches {len(matches)} sessions; give a session id from 'connection-wizard status'"
+        )
     return matches[0]
 
 
