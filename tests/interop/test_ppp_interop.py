@@ -241,7 +241,7 @@ def test_foreground_cli_connects_and_cleans_up_on_sigint(lab: Lab, tmp_path, iso
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         lines.append(line)
-        if "interface" in line or not line:
+        if line.strip().startswith("interface ") or not line:
             break
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=20)
