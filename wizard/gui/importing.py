@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.gui.flow.importing import ImportPreview, fresh_copy, looks_importable, path_from_uri, unused_name
+from wizard.gui.qtcompat import emit
 from wizard.gui.theme import error_label, style_error, style_warning
 from wizard.profiles.errors import ProfileError
 from wizard.profiles.model import Profile
@@ -138,7 +139,7 @@ class ImportDialog(QDialog):
             self.problem.setVisible(True)
             return
         self.profile = profile
-        self.imported.emit(profile.id)
+        emit(self.imported, profile.id)
         super().accept()
 
 

@@ -23,6 +23,7 @@ from wizard.gui.pages.options_page import OptionsPage
 from wizard.gui.pages.signin_page import SignInPage
 from wizard.gui.pages.summary_page import SummaryPage
 from wizard.gui.pages.type_page import TypePage
+from wizard.gui.qtcompat import emit
 from wizard.profiles.errors import ProfileError, SecretsUnavailable
 from wizard.profiles.model import Profile
 from wizard.profiles.secrets import SecretStore
@@ -89,7 +90,7 @@ class NewConnectionWizard(QWizard):
 
     def _imported(self, profile_id: str) -> None:
         self.saved_profile_id = profile_id
-        self.profileSaved.emit(profile_id, False)
+        emit(self.profileSaved, profile_id, False)
         self.done(QWizard.DialogCode.Accepted)
 
     # --- finish ----------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ class NewConnectionWizard(QWizard):
             self.summary_page.show_notice(problem)  # said once; Finish again closes
             return
         self.flow.secrets.clear()
-        self.profileSaved.emit(profile.id, bool(self.flow.answers["connect_now"]))
+        emit(self.profileSaved, profile.id, bool(self.flow.answers["connect_now"]))
         super().accept()
 
     def _save_secrets(self, profile: Profile, before: Profile | None) -> str:

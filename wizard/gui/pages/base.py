@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.gui.flow.new_connection import STEPS, NewConnectionFlow
+from wizard.gui.qtcompat import emit
 from wizard.gui.theme import error_label
 
 
@@ -48,7 +49,7 @@ class FlowPage(QWizardPage):
         waiting = [self.field_names.get(k, k) for k in problems if k not in self.touched and k in self.field_names]
         self.pending.setText(self.tr("Still needed: {fields}.").format(fields=", ".join(waiting)) if waiting else "")
         self.pending.setVisible(bool(waiting))
-        self.completeChanged.emit()
+        emit(self.completeChanged)
 
     def isComplete(self) -> bool:
         return not self.flow.errors(self.step)

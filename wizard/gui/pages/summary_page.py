@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QCheckBox, QPlainTextEdit, QVBoxLayout
 
 from wizard.gui.flow.new_connection import NewConnectionFlow, secret_label
 from wizard.gui.pages.base import FlowPage
+from wizard.gui.qtcompat import emit
 from wizard.gui.theme import error_label
 from wizard.profiles.errors import ProfileError
 from wizard.profiles.model import CredentialPolicy, Profile
@@ -59,7 +60,7 @@ class SummaryPage(FlowPage):
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.setVisible(bool(text))
-        self.completeChanged.emit()
+        emit(self.completeChanged)
 
     def show_notice(self, text: str) -> None:
         """A problem that does not block Finish (e.g. the keyring refused a secret)."""
