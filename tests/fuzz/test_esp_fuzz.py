@@ -19,6 +19,8 @@ from wizard.engine.esp import (
     SAProtocol,
     SecurityAssociation,
     classify_udp_payload,
+    spi_of_packet,
+    spi_of_payload,
 )
 from wizard.engine.esp.ip import fix_l4_checksum, parse_ip
 
@@ -154,7 +156,14 @@ def test_encapsulate_garbage_from_the_tun_device(data: bytes) -> None:
 @given(st.binary(max_size=100))
 @FUZZ
 def test_small_parsers(data: bytes) -> None:
-    for call in (lambda: parse_ip(data), lambda: classify_udp_payload(data), lambda: fix_l4_checksum(data)):
+    calls = (
+        lambda: parse_ip(data),
+        lambda: classify_udp_payload(data),
+        lambda: fix_l4_checksum(data),
+        lambda: spi_of_packet(data),
+        lambda: spi_of_payload(data),
+    )
+    for call in calls:
         with contextlib.suppress(ParseError):
             call()
 

@@ -37,6 +37,8 @@ from wizard.engine.esp import (
     SecurityAssociation,
     UdpEncapsulation,
     WrongSPI,
+    spi_of_packet,
+    spi_of_payload,
 )
 from wizard.engine.esp.ip import parse_ip
 
@@ -428,3 +430,15 @@ def test_esn_packet_far_behind_the_window_fails_authentication() -> None:
     with pytest.raises(AuthenticationFailed):
         inb.decapsulate(old, 0.0)
     assert inb.highest_sequence == 101
+
+
+def test_spi_lookup_for_demultiplexing() -> None:
+    esp_out, _ = sa_pair("aes128gcm16", None, spi=0xABC, udp=True)
+    ah_out, _ = sa_pair(None, "sha1", protocol=SAProtocol.AH, spi=0xDEF, v6=True)
+    assert spi_of_packet(esp_out.encapsulate(inner(False), 0.0)) == (SAProtocol.ESP, 0xABC)
+    assert spi_of_packet(ah_out.encapsulate(inner(True), 0.0)) == (SAProtocol.AH, 0xDEF)
+    assert spi_of_payload(esp_out.encapsulate_payload(inner(False), 0.0)) == 0xABC
+    with pytest.raises(NotESP):
+        spi_of_packet(udp_packet(V4_CLIENT, V4_SERVER, 4500, 4500, b"\xff"))
+    with pytest.raises(ParseError):
+        spi_of_payload(b"\x00\x01")

@@ -13,7 +13,16 @@ from wizard.engine.esp.errors import (
 from wizard.engine.esp.events import HardLifetimeExpired, SAEvent, SoftLifetimeExpired
 from wizard.engine.esp.lifetime import Lifetime
 from wizard.engine.esp.replay import ReplayWindow
-from wizard.engine.esp.sa import Direction, Mode, SAConfig, SAProtocol, SAStats, SecurityAssociation
+from wizard.engine.esp.sa import (
+    Direction,
+    Mode,
+    SAConfig,
+    SAProtocol,
+    SAStats,
+    SecurityAssociation,
+    spi_of_packet,
+    spi_of_payload,
+)
 from wizard.engine.esp.udpencap import (
     NAT_KEEPALIVE,
     NAT_T_PORT,
@@ -54,5 +63,7 @@ __all__ = [
     "classify_udp_payload",
     "ike_from_udp_payload",
     "nat_keepalive",
+    "spi_of_packet",
+    "spi_of_payload",
     "udp_payload_for_ike",
 ]

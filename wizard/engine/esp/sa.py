@@ -523,6 +523,27 @@ class SecurityAssociation:
             raise LocalProtocolError(f"cannot {verb} with an {self.config.direction.value}bound SA")
 
 
+def spi_of_packet(packet: bytes) -> tuple[SAProtocol, int]:
+    """Which SA a received whole IP packet is for: (ESP or AH, SPI), UDP-encapsulated ESP included.
+
+    Drivers use it to pick the inbound SA; raises ParseError (NotESP for IKE and keepalives on 4500).
+    """
+    outer = parse_ip(packet, walk_extensions=True)
+    if outer.protocol == PROTO_AH:
+        if len(outer.payload) < ahcodec.AH_FIXED:
+            raise ParseError("AH header truncated")
+        return SAProtocol.AH, int.from_bytes(outer.payload[4:8], "big")
+    data = _esp_bytes(outer)
+    return SAProtocol.ESP, spi_of_payload(data)
+
+
+def spi_of_payload(esp: bytes) -> int:
+    """The SPI of ESP bytes as received on a UDP or raw socket."""
+    if len(esp) < 8:
+        raise ParseError(f"ESP packet of {len(esp)} bytes is too short")
+    return int.from_bytes(esp[:4], "big")
+
+
 def _tunnel_next_header(pkt: IPPacket) -> int:
     return PROTO_IPIP if pkt.version == 4 else PROTO_IPV6
 
