@@ -11,7 +11,6 @@ import argparse
 import getpass
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -75,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("gui", help="open the New Connection wizard")
     gateway = sub.add_parser("gateway", help="run our own PPTP/L2TP gateway (root) from a JSON config")
     gateway.add_argument("--config", type=Path, required=True, metavar="FILE", help="gateway configuration (JSON)")
-    sub.add_parser("demo", help="the main job: the demo connection (or the wizard / list until it exists)")
+    sub.add_parser("demo", help="a real connection through the helper to our own local gateway (root)")
     add_helper_commands(sub)
     return parser
 
@@ -246,11 +245,10 @@ def cmd_gateway(args: argparse.Namespace, store: ProfileStore) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, store: ProfileStore) -> int:
-    """The README's main job: the wizard when a screen exists, otherwise the stored connections."""
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        return cmd_gui(args, store)
-    print("No display found: listing stored connections instead of opening the wizard.\n")
-    return cmd_list(args, store)
+    """The README's main job: a real connection through the helper to our bundled gateway."""
+    from wizard.demo import run_demo
+
+    return run_demo()
 
 
 def _collect_secrets(args: argparse.Namespace, profile: Profile) -> dict[SecretKind, str]:
