@@ -17,7 +17,7 @@ from wizard.engine.ike.payloads import Payload
 from wizard.engine.ike.v1.constants import NotifyType, PayloadType
 from wizard.engine.ike.v1.main_mode import MainMode, ProbeAnswer
 from wizard.engine.ike.v1.messages import Proposal, SAPayload
-from wizard.engine.ike.v1.phase1 import Phase1Failure, Step, auth_method_for, one
+from wizard.engine.ike.v1.phase1 import Phase1Failure, Step, UnexpectedMessage, auth_method_for, one
 from wizard.engine.ike.v1.proposals import Lifetime, Phase1Offer, offered_phase1_names, phase1_sa, select_phase1
 
 
@@ -37,14 +37,14 @@ class AggressiveMode(MainMode):
 
     def handle(self, payloads: Sequence[Payload], encrypted: bool) -> Step:
         if encrypted and self.state != "wait_am3":
-            raise Phase1Failure("unexpected encrypted Aggressive Mode message", NotifyType.INVALID_FLAGS, send=False)
+            raise UnexpectedMessage("unexpected encrypted Aggressive Mode message")
         if self.state == "wait_am2":
             return self._wait_am2(payloads)
         if self.state == "start":
             return self._am1(payloads)
         if self.state == "wait_am3":
             return self._wait_am3(payloads)
-        raise Phase1Failure(f"unexpected Aggressive Mode message in state {self.state}", None, send=False)
+        raise UnexpectedMessage(f"unexpected Aggressive Mode message in state {self.state}")
 
     def _wait_am2(self, payloads: Sequence[Payload]) -> Step:
         offer = self.check_reply_sa(payloads)

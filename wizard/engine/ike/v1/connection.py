@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, auto
 from typing import Literal
 
@@ -124,6 +124,7 @@ class _Exchange:
     kind: str  # phase1 | quick | xauth_req | xauth_set | cfg | info | peer
     last_out: bytes | None = None
     last_in: bytes | None = None
+    seen: set[bytes] = field(default_factory=set)
     waiting: bool = False
     next_at: float | None = None
     tries: int = 0
@@ -209,6 +210,7 @@ class IKEv1Connection:
         self._dpd: DeadPeerDetection | None = None
         self._probe: _Probe | None = None
         self._closing_reason = ""
+        self.last_failure: str | None = None  # a refused Quick Mode (responder), for the closing reason
 
     # --- public API ------------------------------------------------------------------------------
 
@@ -382,6 +384,11 @@ class IKEv1Connection:
         ex.next_at = now + wait
         self._send_raw(ex.last_out)
 
+    @staticmethod
+    def _accepted(ex: _Exchange, digest: bytes) -> None:
+        ex.last_in = digest
+        ex.seen.add(digest)
+
     def _new_exchange(self, sa: IsakmpSA, kind: str, mid: int | None = None) -> _Exchange:
         if mid is None:
             while True:
@@ -432,6 +439,9 @@ class IKEv1Connection:
             self.stats.duplicates += 1
             if ex.last_out is not None:
                 self._send_raw(ex.last_out)
+            return
+        if ex is not None and digest in ex.seen:
+            self.stats.duplicates += 1  # an older message of this exchange: answered long ago
             return
         if et in (ExchangeType.IDENTITY_PROTECTION, ExchangeType.AGGRESSIVE):
             if header.message_id != 0:
@@ -533,7 +543,7 @@ class IKEv1Connection:
         ex = self._new_exchange(sa, "phase1", 0)
         ex.phase1 = handler
         ex.initial = not rekey
-        ex.last_in = hashlib.sha256(msg).digest()
+        self._accepted(ex, hashlib.sha256(msg).digest())
         assert step.send is not None
         self._send(ex, encode_message(sa.cky_i, sa.cky_r, header.exchange_type, 0, step.send), now, expect_reply=True)
 
@@ -589,7 +599,7 @@ class IKEv1Connection:
         if encrypted:
             sa.commit_iv(0, iv)
             self._observe(local_port, remote_address, remote_port)
-        ex.last_in = digest
+        self._accepted(ex, digest)
         if self._dpd is not None and sa is self._ike:
             self._dpd.heard(now)
         nat = handler.nat
@@ -680,6 +690,8 @@ class IKEv1Connection:
             if ex.sa is sa and ex.waiting:
                 ex.waiting = False
                 ex.finished_at = now
+                if ex.quick is not None and isinstance(ex.quick.rekey_of, _Child):
+                    self._retry_rekey_later(ex.quick.rekey_of, now, delay=0.0)
 
     def _drop_sa(self, sa: IsakmpSA) -> None:
         self._sas.pop(sa.cky_i, None)
@@ -755,7 +767,7 @@ class IKEv1Connection:
         self._check_hash1(sa, header.message_id, payloads, rest)
         sa.commit_iv(header.message_id, iv)
         ex = self._exchanges.get((sa.cky_i, header.message_id)) or self._new_exchange(sa, "peer", header.message_id)
-        ex.last_in = digest
+        self._accepted(ex, digest)
         ex.finished_at = now
         if self._dpd is not None:
             self._dpd.heard(now)
@@ -806,6 +818,9 @@ class IKEv1Connection:
             reason = failures.wrong_psk_sent(self.peer_label)
         elif code == NotifyType.INVALID_ID_INFORMATION:
             reason = f"{self.peer_label} rejected our identity: check the local identity the profile sends"
+        elif handler.aggressive and handler.state == "wait_am2" and code == NotifyType.AUTHENTICATION_FAILED:
+            reason = (f"{self.peer_label} refused Aggressive Mode (AUTHENTICATION_FAILED): many gateways disable it for "
+                      "pre-shared keys; use Main Mode, or check the pre-shared key and identity")  # fmt: skip
         else:
             stage = "authentication" if handler.state in ("wait_mm6", "wait_am2") else "the IKE (phase 1) negotiation"
             reason = failures.peer_notify(self.peer_label, code, stage)
@@ -842,7 +857,13 @@ class IKEv1Connection:
             self._start_phase1(now, self._suites, rekey=True)
             return
         if not pending_rekey and not self.children:
-            self._shutdown(now, f"{self.peer_label} ended the connection", by_peer=True, tell_peer=False)
+            reason = f"{self.peer_label} ended the connection"
+            if self.last_failure:
+                reason += f" after this side refused its IPsec SA ({self.last_failure})"
+            if self.state is State.QUICK_MODE and self.role == "initiator":
+                self._fail(f"{self.peer_label} ended the connection before the IPsec SA was set up", now, None)
+                return
+            self._shutdown(now, reason, by_peer=True, tell_peer=False)
 
     def _maybe_finished_by_peer(self, now: float) -> None:
         if self.state is State.ESTABLISHED and not self.children:
@@ -864,11 +885,14 @@ class IKEv1Connection:
         ex = self._exchanges.get(key)
         if ex is None:
             ex = self._new_exchange(sa, "peer", header.message_id)
-            ex.last_in = digest
+            self._accepted(ex, digest)
             ex.finished_at = now
-            self._peer_transaction(sa, ex, attrs, now)
+            if not self._peer_transaction(sa, ex, attrs, now):
+                # Not now (e.g. before XAUTH finished): forget it so the peer's retransmission is looked at again.
+                self._exchanges.pop((sa.cky_i, header.message_id), None)
+                self.stats.unexpected_dropped += 1
             return
-        ex.last_in = digest
+        self._accepted(ex, digest)
         if not ex.waiting:
             self.stats.unexpected_dropped += 1
             return
@@ -888,7 +912,7 @@ class IKEv1Connection:
         else:
             self.stats.unexpected_dropped += 1
 
-    def _peer_transaction(self, sa: IsakmpSA, ex: _Exchange, attrs: AttributePayload, now: float) -> None:
+    def _peer_transaction(self, sa: IsakmpSA, ex: _Exchange, attrs: AttributePayload, now: float) -> bool:
         is_x = xauth.is_xauth(attrs)
         client = sa.initiator if self.role == "initiator" else False
         if is_x and attrs.cfg_type == CfgType.REQUEST and client:
@@ -924,9 +948,10 @@ class IKEv1Connection:
             if received.address is not None:
                 self._mode_config_received(received, now)
         elif not is_x and attrs.cfg_type == CfgType.REQUEST and self.role == "responder":
-            self._mode_config_serve(sa, ex, attrs, now)
+            return self._mode_config_serve(sa, ex, attrs, now)
         else:
-            self.stats.unexpected_dropped += 1
+            return False
+        return True
 
     def _send_xauth_reply(self, ex: _Exchange, prompt: xauth.XauthPrompt, now: float) -> None:
         assert self._xauth_creds is not None
@@ -978,23 +1003,35 @@ class IKEv1Connection:
         if (first and self.state is State.MODE_CONFIG) or self.state is State.XAUTH:
             self._start_first_child(now)
 
-    def _mode_config_serve(self, sa: IsakmpSA, ex: _Exchange, attrs: AttributePayload, now: float) -> None:
-        provider = self.config.mode_config_provider
-        if not sa.xauth_done:
-            self.stats.unexpected_dropped += 1
+    def _implicit_xauth_ack(self, sa: IsakmpSA, now: float) -> None:
+        """A protected request after our XAUTH SET(OK) means the client got it even if its ACK was lost."""
+        if sa.xauth_done:
             return
+        for ex in list(self._exchanges.values()):
+            if ex.sa is sa and ex.kind == "xauth_set" and ex.waiting and ex.xauth_ok:
+                ex.waiting = False
+                ex.finished_at = now
+                self._xauth_server_done(sa, ex, now)
+                return
+
+    def _mode_config_serve(self, sa: IsakmpSA, ex: _Exchange, attrs: AttributePayload, now: float) -> bool:
+        provider = self.config.mode_config_provider
+        self._implicit_xauth_ack(sa, now)
+        if not sa.xauth_done:
+            return False
         lease = provider(sa.xauth_user or sa.peer_id) if provider is not None else None
         if lease is None:
             ex.last_out = info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, AttributePayload(CfgType.REPLY, attrs.identifier, ()).encode())],
                                          ExchangeType.TRANSACTION)  # fmt: skip
             self._send_raw(ex.last_out)
             self._fail(f"no virtual address could be handed to {self.peer_label} (Mode Config)", now, None)
-            return
+            return True
         self.peer_virtual_address = lease.address
         reply = mode_config.reply(attrs, lease)
         ex.last_out = info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, reply.encode())], ExchangeType.TRANSACTION)
         self._send_raw(ex.last_out)
         self._emit(ModeConfigReceived(lease.address, lease.netmask, lease.dns, (), lease.domain, lease.split_include, lease.banner))
+        return True
 
     # --- quick mode ------------------------------------------------------------------------------
 
@@ -1064,7 +1101,7 @@ class IKEv1Connection:
                 self._quick_failed(ex, f.reason, f.notify, now)
                 return
             sa.commit_iv(header.message_id, iv)
-            ex.last_in = digest
+            self._accepted(ex, digest)
             self._send(ex, sa.encrypt(ExchangeType.QUICK_MODE, ex.mid, out), now, expect_reply=False)
             if self._dpd is not None:
                 self._dpd.heard(now)
@@ -1078,7 +1115,7 @@ class IKEv1Connection:
                 self.stats.hash_failed += 1
                 raise ParseError("HASH(3) did not verify") from None
             sa.commit_iv(header.message_id, iv)
-            ex.last_in = digest
+            self._accepted(ex, digest)
             ex.waiting = False
             ex.finished_at = now
             if self._dpd is not None:
@@ -1091,7 +1128,8 @@ class IKEv1Connection:
         self, sa: IsakmpSA, header: Header, payloads: tuple[Payload, ...], rest: bytes, iv: bytes, digest: bytes, now: float
     ) -> None:
         child = self.config.child
-        if child is None or not sa.xauth_done or self.state is State.CLOSED:
+        self._implicit_xauth_ack(sa, now)
+        if child is None or not sa.xauth_done or self._closed():
             self.stats.unexpected_dropped += 1
             return
         qm = QuickMode(sa, header.message_id, False, self._rand, self.peer_label)
@@ -1109,17 +1147,16 @@ class IKEv1Connection:
                 raise ParseError(f.reason) from None
             sa.commit_iv(header.message_id, iv)
             ex = self._new_exchange(sa, "peer", header.message_id)
-            ex.last_in = digest
+            self._accepted(ex, digest)
             ex.finished_at = now
             if f.notify is not None:
                 self._informational(sa, [info.notify(f.notify, ProtocolId.ESP, f.spi)], now)
-            if not self.children:
-                self._fail(f.reason, now, f.notify)
+            self.last_failure = f.reason
             return
         sa.commit_iv(header.message_id, iv)
         ex = self._new_exchange(sa, "quick", header.message_id)
         ex.quick = qm
-        ex.last_in = digest
+        self._accepted(ex, digest)
         self._send(ex, sa.encrypt(ExchangeType.QUICK_MODE, ex.mid, out), now, expect_reply=True)
         if self._dpd is not None:
             self._dpd.heard(now)
@@ -1185,11 +1222,18 @@ class IKEv1Connection:
         ex.finished_at = now
         qm = ex.quick
         if qm is not None and isinstance(qm.rekey_of, _Child):
-            qm.rekey_of.rekeying = False
-            qm.rekey_of.rekey_at = None  # keep it until it expires
+            self._retry_rekey_later(qm.rekey_of, now)
             return
         if ex.initial or not self.children:
             self._fail(reason, now, notify)
+
+    def _retry_rekey_later(self, c: _Child, now: float, delay: float = 10.0) -> None:
+        """A child rekey did not complete: try again while the old SA still has time left."""
+        c.rekeying = False
+        if c.expire_at is None or now + delay < c.expire_at:
+            c.rekey_at = now + delay
+        else:
+            c.rekey_at = None
 
     def _child_up(self, qm: QuickMode, *, ours: bool, rekey_of: _Child | None, now: float) -> None:
         r = qm.result

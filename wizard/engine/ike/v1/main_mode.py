@@ -17,7 +17,7 @@ from wizard.engine.ike import failures
 from wizard.engine.ike.payloads import Payload
 from wizard.engine.ike.v1.constants import NotifyType, PayloadType
 from wizard.engine.ike.v1.messages import Proposal, SAPayload
-from wizard.engine.ike.v1.phase1 import Phase1Base, Phase1Failure, Step, auth_method_for, one
+from wizard.engine.ike.v1.phase1 import Phase1Base, Phase1Failure, Step, UnexpectedMessage, auth_method_for, one
 from wizard.engine.ike.v1.proposals import (
     Lifetime,
     Phase1Offer,
@@ -47,10 +47,10 @@ class MainMode(Phase1Base):
     def handle(self, payloads: Sequence[Payload], encrypted: bool) -> Step:
         expect_encrypted = self.state in ("wait_mm6", "wait_mm5")
         if encrypted != expect_encrypted:
-            raise Phase1Failure("message encryption does not match the Main Mode step", NotifyType.INVALID_FLAGS, send=False)
+            raise UnexpectedMessage("message encryption does not match the Main Mode step")
         step = getattr(self, f"_{self.state}", None)
         if step is None:
-            raise Phase1Failure(f"unexpected Main Mode message in state {self.state}", None, send=False)
+            raise UnexpectedMessage(f"unexpected Main Mode message in state {self.state}")
         result: Step = step(payloads)
         return result
 

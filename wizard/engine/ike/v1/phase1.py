@@ -57,6 +57,10 @@ class Phase1Failure(Exception):
         self.send = send
 
 
+class UnexpectedMessage(ParseError):
+    """A message that does not fit the current step (late duplicate, reordering): dropped, not fatal."""
+
+
 @dataclass
 class Phase1Context:
     """What a phase 1 needs from its connection; ``peer`` is updated as datagrams arrive (responder)."""
