@@ -120,6 +120,24 @@ class Lab:
                 return lines
             time.sleep(0.2)
 
+    def vm_shell(self, command: str, timeout: float = 15.0) -> str:
+        """Run a shell command on the gateway VM (its root serial console); returns what it printed."""
+        import socket
+
+        done = "__cw_42_done"  # the shell computes it, so the echoed command line never contains it
+        with socket.socket(socket.AF_UNIX) as console:
+            console.connect(str(self.run_dir / "gateway.sock"))
+            console.settimeout(timeout)
+            console.sendall(f"{command}; echo __cw_$((40+2))_done\n".encode())
+            received = b""
+            deadline = time.monotonic() + timeout
+            while done.encode() not in received:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the gateway VM did not finish {command!r} within {timeout:g} s")
+                received += console.recv(4096)
+        text = received.decode(errors="replace")
+        return text.split("\n", 1)[1].split(done, 1)[0] if "\n" in text else ""
+
     def run(self, argv: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         """Run a command inside the namespace (``ip netns exec``); text output captured by default."""
         kwargs.setdefault("capture_output", True)
