@@ -7,6 +7,7 @@ The UDP socket is connected to the server's port 1701, so an LNS that answers fr
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from wizard.engine.l2tp import events as lev
 from wizard.engine.l2tp.config import L2TPConfig
@@ -19,6 +20,20 @@ from wizard.stacks.timer import EngineTimer
 L2TP_PORT = 1701
 
 
+class DatagramTransport(Protocol):
+    """What carries L2TP datagrams to the server's port 1701 and back."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def local_address(self) -> tuple[str, int]: ...
+
+    def send(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class L2tpStack(PppStack):
     protocol = "l2tp"
 
@@ -29,7 +44,7 @@ class L2tpStack(PppStack):
         self.l2tp_config = l2tp_config or L2TPConfig()
         self.source_port = source_port  # 0: ephemeral, so we never clash with a local xl2tpd on 1701
         self.l2tp: L2TPConnection | None = None
-        self.udp: UdpEndpoint | None = None
+        self.udp: DatagramTransport | None = None
         self._timer: EngineTimer | None = None
         self._session_up: asyncio.Future[lev.SessionUp] | None = None
         self._tunnel_closed: asyncio.Future[str] | None = None
@@ -46,16 +61,20 @@ class L2tpStack(PppStack):
             config = replace(config, peer_address=self.gateway_address)
         self.l2tp = L2TPConnection("lac", config)
         self._timer = EngineTimer(loop, self.l2tp.get_timer, self.l2tp.handle_timer, self._flush)
+        self.udp = await self._open_transport()
         self.status(Progress("control", f"contacting the L2TP server at {self.gateway_address}:{L2TP_PORT}"))
-        self.udp = await UdpEndpoint.connect(
+        self.l2tp.connect(loop.time())
+        self._flush()
+        await self._until(self._session_up, "l2tp")
+
+    async def _open_transport(self) -> DatagramTransport:
+        """Where L2TP datagrams go: plain UDP here; L2TP/IPsec carries them in an ESP transport SA."""
+        return await UdpEndpoint.connect(
             (self.gateway_address, L2TP_PORT),
             self._on_datagram,
             local=("0.0.0.0", self.source_port) if self.source_port else None,
             on_error=self._on_udp_error,
         )
-        self.l2tp.connect(loop.time())
-        self._flush()
-        await self._until(self._session_up, "l2tp")
 
     def _on_datagram(self, data: bytes) -> None:
         if self.l2tp is not None:
@@ -110,8 +129,12 @@ class L2tpStack(PppStack):
             if self.udp is not None:
                 self.udp.close()
 
+    def _transport_items(self) -> list[tuple[str, str]]:
+        return []
+
     def _carrier_items(self) -> list[tuple[str, str]]:
         items = [("transport", f"UDP {self.udp.local_address[1]} -> {L2TP_PORT}" if self.udp else "UDP")]
+        items += self._transport_items()
         if self._peer_name:
             items.append(("server name", self._peer_name))
         return items
