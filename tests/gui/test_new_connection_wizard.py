@@ -115,7 +115,7 @@ def test_every_connection_type_end_to_end(wizard: NewConnectionWizard, qtbot: Qt
 
     # Gateway: invalid input is named beside the field and blocks Next.
     assert step(wizard) == "gateway" and not next_enabled(wizard)
-    assert "Still needed" in find(wizard, QLabel, "pending").text()  # type: ignore[attr-defined]
+    assert "To continue" in find(wizard, QLabel, "pending").text()  # type: ignore[attr-defined]
     type_into(qtbot, wizard, "name", "Office")
     type_into(qtbot, wizard, "host", "not a host")
     assert "not a host name" in visible_errors(wizard)["host"]
@@ -154,7 +154,7 @@ def test_every_connection_type_end_to_end(wizard: NewConnectionWizard, qtbot: Qt
     click(wizard, QCheckBox, "kill_switch")
     legacy = find(wizard, QCheckBox, "allow_legacy")
     assert legacy.isVisibleTo(wizard) == (protocol in IPSEC)
-    assert find(wizard, QComboBox, "mppe").isVisibleTo(wizard) == protocol.uses_ppp
+    assert find(wizard, QComboBox, "mppe").isVisibleTo(wizard) == (protocol in (Protocol.L2TP, Protocol.PPTP))
     if protocol in IPSEC:
         type_into(qtbot, wizard, "ike_proposals", "3des-md5-modp1024")
         problem = visible_errors(wizard)["ike_proposals"]

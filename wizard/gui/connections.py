@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import Qt, qVersion
+from PySide6.QtCore import QSize, Qt, qVersion
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QFont, QFontDatabase, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableWidget,
@@ -42,10 +43,11 @@ from wizard.gui.controller import AppController
 from wizard.gui.flow.diagnostics import diagnostics_report
 from wizard.gui.flow.format import format_bytes, format_duration, format_rate
 from wizard.gui.flow.importing import fresh_copy, preview_import, unused_name
+from wizard.gui.flow.sessions import sentence
 from wizard.gui.graph import ThroughputGraph
 from wizard.gui.icons import app_icon, profile_state_icon
 from wizard.gui.importing import ImportDialog, ask_for_profile_file, dropped_file, open_import_dialog
-from wizard.gui.theme import style_error
+from wizard.gui.theme import style_error, style_warning
 from wizard.profiles.codec import export_document
 from wizard.profiles.errors import ProfileError
 from wizard.profiles.model import Profile
@@ -90,6 +92,10 @@ class ConnectionsWindow(QMainWindow):
         self.list.setObjectName("connectionList")
         self.list.setAccessibleName(self.tr("Connections"))
         self.list.setMinimumWidth(200)
+        self.list.setIconSize(QSize(24, 24))
+        self.list.setSpacing(3)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.currentItemChanged.connect(lambda *_: self._show_details())
         self.list.itemActivated.connect(lambda item: controller.toggle(item.data(PID_ROLE)))
         splitter.addWidget(self.list)
@@ -181,6 +187,11 @@ class ConnectionsWindow(QMainWindow):
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
         titles.addWidget(self.state)
+        self.weak = QLabel()
+        self.weak.setObjectName("detailWeak")
+        self.weak.setWordWrap(True)
+        style_warning(self.weak)
+        titles.addWidget(self.weak)
         head.addLayout(titles, 1)
         self.connect_button = QPushButton()
         self.connect_button.setObjectName("connectButton")
@@ -210,6 +221,7 @@ class ConnectionsWindow(QMainWindow):
             form.addRow(label, value)
             self.values[key] = value
         self.graph = ThroughputGraph()
+        self.graph.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         form.addRow(self.graph)
         self.tabs.addTab(status, self.tr("&Status"))
 
@@ -283,10 +295,11 @@ class ConnectionsWindow(QMainWindow):
             item = self.list.item(row)
             if item is None:
                 continue
-            status = book.status_line(pid)
+            status = book.status_line(pid, short=True)
             item.setText(f"{name}\n{status}")
-            item.setIcon(profile_state_icon(book.profile_state(pid)))
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{name}, {status}")
+            item.setToolTip(sentence(book.status_line(pid)))
+            item.setIcon(profile_state_icon(book.icon_state(pid)))
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{name}, {book.status_line(pid)}")
         has = bool(wanted)
         for name in ("edit", "duplicate", "delete", "export", "diagnostics"):
             self.actions_by_name[name].setEnabled(has)
@@ -305,7 +318,10 @@ class ConnectionsWindow(QMainWindow):
         negotiated = session.get("negotiated") or {}
         self.title.setText(profile.name)
         self.subtitle.setText(f"{profile.protocol.label} · {profile.gateways[0].host}")
-        self.state.setText(book.status_line(profile.id).capitalize())
+        self.state.setText(sentence(book.status_line(profile.id)))
+        weaknesses = profile.weaknesses()
+        self.weak.setText(self.tr("⚠ Weak security: {what}").format(what="; ".join(weaknesses)) if weaknesses else "")
+        self.weak.setVisible(bool(weaknesses))
         if state == "failed" and session.get("kill_switch"):
             self.state.setText(self.state.text() + self.tr(" (traffic is blocked until you disconnect)"))
         labels = {

@@ -61,7 +61,12 @@ class ThroughputGraph(QWidget):
                 line.append(QPointF(x, y))
             painter.setPen(QPen(color, 2))
             painter.drawPolyline(line)
-        now_in, now_out = (self.points[-1][1], self.points[-1][2]) if self.points else (0.0, 0.0)
+        if not self.points:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, self.tr("No traffic to show (not connected)"))
+            painter.end()
+            return
+        now_in, now_out = self.points[-1][1], self.points[-1][2]
         painter.setPen(received)
         text_y = area.top() + 14
         label_in = self.tr("↓ in {rate}").format(rate=format_rate(now_in))

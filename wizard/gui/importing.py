@@ -113,6 +113,7 @@ class ImportDialog(QDialog):
         layout.addWidget(self.buttons)
         self._taken = taken
         self._check_name()
+        (self.import_button if preview.ok else self.buttons.button(QDialogButtonBox.StandardButton.Cancel)).setFocus()
         self.resize(560, 420)
 
     def _check_name(self) -> None:

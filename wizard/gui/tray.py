@@ -65,6 +65,7 @@ class TrayMenu(QMenu):
         self.controller = controller
         self._signature: list[tuple[str, str | None, str, bool]] | None = None
         self._titles: dict[str, QAction] = {}
+        self.setToolTipsVisible(True)
         self.header = self._new_header()
         self.rebuild()
 
@@ -95,6 +96,7 @@ class TrayMenu(QMenu):
                 action = self._titles.get(entry.profile_id)
                 if action is not None:
                     action.setText(entry.title)
+                    action.setToolTip(entry.detail)
                     action.setIcon(profile_state_icon(entry.state))
             return
         self._signature = _signature(entries)
@@ -123,13 +125,14 @@ class TrayMenu(QMenu):
         if entry.action == "connect":
             action = self.addAction(profile_state_icon(entry.state), entry.title)
             action.setObjectName(f"connect:{pid}")
-            action.setToolTip(self.tr("Connect {name}").format(name=entry.name))
+            action.setToolTip(entry.detail if entry.detail != self.tr("not connected") else self.tr("Connect {name}").format(name=entry.name))
             action.setEnabled(entry.enabled)
             action.triggered.connect(lambda: self.controller.connect_profile(pid))
             self._titles[pid] = action
             return
         title = self.addAction(profile_state_icon(entry.state), entry.title)
         title.setObjectName(f"title:{pid}")
+        title.setToolTip(entry.detail)
         title.triggered.connect(lambda: emit(self.openConnections, pid))
         self._titles[pid] = title
         if entry.action is not None:
@@ -197,6 +200,7 @@ class StatusWindow(QWidget):
             icon, text, _button = self._rows[entry.profile_id]
             icon.setPixmap(profile_state_icon(entry.state).pixmap(16, 16))
             text.setText(entry.title)
+            text.setToolTip(entry.detail)
 
     def _build_rows(self, entries: list[MenuEntry]) -> None:
         while self.rows_box.count():

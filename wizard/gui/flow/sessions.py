@@ -74,6 +74,7 @@ class MenuEntry:
     action: str | None  # "connect", "disconnect" or None
     action_label: str
     enabled: bool
+    detail: str = ""  # the long status (reason of a failure, progress), for a tooltip
 
 
 @dataclass
@@ -272,6 +273,11 @@ class SessionBook:
             return "starting"
         return "disconnected"
 
+    def icon_state(self, profile_id: str) -> str:
+        """The state a profile's icon shows: its session state, or ``error`` after a failed attempt."""
+        state = self.profile_state(profile_id)
+        return "error" if state == "disconnected" and profile_id in self.last_failure else state
+
     def overall_state(self) -> TrayState:
         states = {str(s.get("state")) for s in self.sessions.values()} | ({"starting"} if self.starting else set())
         if not self.available or "failed" in states:
@@ -284,15 +290,18 @@ class SessionBook:
             return TrayState.ERROR
         return TrayState.DISCONNECTED
 
-    def status_line(self, profile_id: str) -> str:
-        """``connected for 12:05``, ``connecting: negotiating IPsec``, ``last attempt failed: …``."""
+    def status_line(self, profile_id: str, short: bool = False) -> str:
+        """``connected for 12:05``, ``connecting: negotiating IPsec``, ``last attempt failed: …``.
+
+        ``short`` leaves out reasons and progress details (for lists and menus; tooltips carry them).
+        """
         snap = self.session_for(profile_id)
         state = self.profile_state(profile_id)
         if state == "connected" and snap is not None:
             uptime = float((snap.get("counters") or {}).get("uptime", 0.0))
             return tr("connected for {uptime}").format(uptime=format_duration(uptime))
         if state in ("connecting", "reconnecting") and snap is not None:
-            detail = str(snap.get("message") or "")
+            detail = "" if short else str(snap.get("message") or "")
             label = tr("connecting") if state == "connecting" else tr("reconnecting")
             return f"{label}: {detail}" if detail and detail != state else f"{label}…"
         if state == "starting":
@@ -302,6 +311,8 @@ class SessionBook:
         if state == "failed":
             return tr("failed; the kill switch is blocking traffic")
         if profile_id in self.last_failure:
+            if short:
+                return tr("last attempt failed")
             return tr("last attempt failed: {reason}").format(reason=self.last_failure[profile_id])
         return tr("not connected")
 
@@ -320,17 +331,20 @@ class SessionBook:
         entries: list[MenuEntry] = []
         for pid, name in self._names():
             state = self.profile_state(pid)
-            title = f"{name} — {self.status_line(pid)}" if state != "disconnected" else name
+            detail = self.status_line(pid)
+            failed = state == "disconnected" and pid in self.last_failure
+            title = f"{name} — {self.status_line(pid, short=True)}" if state != "disconnected" or failed else name
             if state == "disconnected":
-                entry = MenuEntry(pid, name, state, title, "connect", tr("Connect"), self.available)
+                shown = "error" if failed else state
+                entry = MenuEntry(pid, name, shown, title, "connect", tr("Connect"), self.available, detail)
             elif state == "connected":
-                entry = MenuEntry(pid, name, state, title, "disconnect", tr("Disconnect"), True)
+                entry = MenuEntry(pid, name, state, title, "disconnect", tr("Disconnect"), True, detail)
             elif state == "failed":
-                entry = MenuEntry(pid, name, state, title, "disconnect", tr("Disconnect and unblock traffic"), True)
+                entry = MenuEntry(pid, name, state, title, "disconnect", tr("Disconnect and unblock traffic"), True, detail)
             elif state in ("connecting", "reconnecting"):
-                entry = MenuEntry(pid, name, state, title, "disconnect", tr("Cancel"), True)
+                entry = MenuEntry(pid, name, state, title, "disconnect", tr("Cancel"), True, detail)
             else:  # starting, disconnecting: wait for the helper
-                entry = MenuEntry(pid, name, state, title, None, "", False)
+                entry = MenuEntry(pid, name, state, title, None, "", False, detail)
             entries.append(entry)
         return entries
 
@@ -363,6 +377,11 @@ class SessionBook:
 
     def _name_of(self, profile_id: str) -> str:
         return next((name for pid, name in self._names() if pid == profile_id), profile_id)
+
+
+def sentence(text: str) -> str:
+    """``text`` with its first letter capitalised and the rest left alone (``str.capitalize`` is not)."""
+    return text[:1].upper() + text[1:]
 
 
 def _reconnecting(reason: str) -> str:

@@ -1,7 +1,7 @@
 """The page base class: fields bound to flow answers, with their problem shown beside them.
 
-A field's problem shows once the user has touched it; until then a muted line at the bottom of the
-page names what is still missing, so a disabled Next button is never a riddle.
+A field's problem shows beside it once the user has touched it; a muted line at the bottom of the
+page names every field that still needs attention, so a disabled Next button is never a riddle.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ class FlowPage(QWizardPage):
             shown = key in problems and key in self.touched
             label.setText(problems.get(key, "") if shown else "")
             label.setVisible(shown)
-        waiting = [self.field_names.get(k, k) for k in problems if k not in self.touched and k in self.field_names]
-        self.pending.setText(self.tr("Still needed: {fields}.").format(fields=", ".join(waiting)) if waiting else "")
+        # Named at the bottom too: the field may be scrolled away, or untouched so its line is hidden.
+        waiting = [self.field_names[k] for k in problems if k in self.field_names]
+        self.pending.setText(self.tr("To continue, fill in or correct: {fields}.").format(fields=", ".join(waiting)) if waiting else "")
         self.pending.setVisible(bool(waiting))
         emit(self.completeChanged)
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -47,7 +48,7 @@ class GatewayPage(FlowPage):
         self.phonebook.setObjectName("phonebook")
         self.phonebook.setAccessibleName(self.tr("Gateways from the phonebook"))
         self.phonebook.activated.connect(self._picked)
-        self.load_button = QPushButton(self.tr("Import &phonebook…"))
+        self.load_button = QPushButton(self.tr("Import p&honebook…"))
         self.load_button.setObjectName("loadPhonebook")
         self.load_button.clicked.connect(self._choose_phonebook)
         row.addWidget(self.phonebook, 1)
@@ -73,6 +74,11 @@ class GatewayPage(FlowPage):
         self.check.setAccessibleDescription(why)
         check_row = QHBoxLayout()
         check_row.addWidget(self.check)
+        if not probe_available():
+            later = QLabel(self.tr("(coming in a later version)"))
+            later.setObjectName("checkGatewayNote")
+            later.setEnabled(False)
+            check_row.addWidget(later)
         check_row.addStretch()
         form.addRow("", check_row)
         self.finish_layout(layout)

@@ -34,7 +34,7 @@ class OptionsPage(FlowPage):
         self.setTitle(self.tr("Options"))
         self.setSubTitle(self.tr("The defaults suit most people; change them if your administrator says so."))
         outer = QVBoxLayout(self)
-        scroll = QScrollArea()
+        self.scroll_area = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget()
@@ -169,8 +169,8 @@ class OptionsPage(FlowPage):
 
     def initializePage(self) -> None:
         flow = self.flow
-        ppp = flow.protocol.uses_ppp
         ipsec = flow.protocol.uses_ipsec
+        ppp = flow.protocol.uses_ppp and not ipsec  # over IPsec, MPPE would only add weak RC4
         mppe = flow.answers["mppe"] or default_mppe(flow.protocol).value
         self.mppe.setCurrentIndex(max(0, self.mppe.findData(mppe)))
         for widget in (self.mppe.parentWidget(), self.mppe_note):
