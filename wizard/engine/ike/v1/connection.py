@@ -132,6 +132,7 @@ class _Exchange:
     quick: QuickMode | None = None
     phase1: Phase1 | None = None
     xauth_ok: bool = False
+    rejected: list[str] = field(default_factory=list)
     xauth_user: str = ""
     initial: bool = False
 
@@ -594,6 +595,14 @@ class IKEv1Connection:
             self._probe_answered_ike(answer, now)
             return
         except Phase1Failure as f:
+            if learned:
+                sa.cky_r = ZERO_COOKIE
+            if not encrypted and handler.initiator and ex.rejected.count(f.reason) < 1:
+                # Anyone can forge an unprotected reply: remember why it was wrong and keep waiting. The
+                # peer's retransmission of the same answer (or a timeout) ends the negotiation with it.
+                ex.rejected.append(f.reason)
+                self.stats.malformed_dropped += 1
+                return
             self._phase1_failed(sa, ex, f, now)
             return
         if encrypted:
@@ -1306,6 +1315,9 @@ class IKEv1Connection:
                     self._ike.rekey_started = False
                 return
             waiting_identity = handler is not None and handler.state in ("wait_mm6",)
+            if ex.rejected:
+                self._fail(ex.rejected[-1], now, None)
+                return
             if waiting_identity and handler is not None and not is_rsa(handler.auth_method):
                 reason = (f"no reply from {self.peer_label} after we sent our identity: the pre-shared key is probably "
                           "wrong" + (", or a NAT or firewall drops UDP port 4500" if self.nat_detected else ""))  # fmt: skip
