@@ -778,15 +778,15 @@ class IKEv1Connection:
         ex = self._exchanges.get((sa.cky_i, header.message_id)) or self._new_exchange(sa, "peer", header.message_id)
         self._accepted(ex, digest)
         ex.finished_at = now
-        if self._dpd is not None:
-            self._dpd.heard(now)
         for p in payloads[1:]:
-            if self.state is State.CLOSED:
+            if self._closed():
                 return
             if p.type == PayloadType.NOTIFY:
                 self._on_notify(sa, ex, NotifyPayload.decode(p.body), now)
             elif p.type == PayloadType.DELETE:
                 self._on_delete(sa, DeletePayload.decode(p.body), now)
+        if self._dpd is not None:
+            self._dpd.heard(now)
 
     def _on_notify(self, sa: IsakmpSA, ex: _Exchange, n: NotifyPayload, now: float) -> None:
         if n.notify_type == NotifyType.R_U_THERE:
