@@ -15,7 +15,6 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
-from wizard.client import DEFAULT_SOCKET
 from wizard.gui.flow import i18n
 from wizard.profiles.store import ProfileStore
 
@@ -46,7 +45,7 @@ def _install_translations(app: QApplication, ours: Path) -> None:
         app.installTranslator(mine)
 
 
-def run_new_connection_wizard(store: ProfileStore, socket_path: Path = DEFAULT_SOCKET) -> int:
+def run_new_connection_wizard(store: ProfileStore, socket_path: Path | None = None) -> int:
     """``connection-wizard gui`` today: the wizard; "Connect now" opens the connections window."""
     from wizard.gui.new_connection import NewConnectionWizard
 
@@ -64,7 +63,7 @@ def run_new_connection_wizard(store: ProfileStore, socket_path: Path = DEFAULT_S
     return int(app.exec())
 
 
-def run_connections_window(store: ProfileStore, socket_path: Path = DEFAULT_SOCKET) -> int:
+def run_connections_window(store: ProfileStore, socket_path: Path | None = None) -> int:
     """The connections window on its own (the wizard is reachable from it)."""
     app = ensure_application()
     holder = _open_window(store, socket_path)
@@ -73,7 +72,7 @@ def run_connections_window(store: ProfileStore, socket_path: Path = DEFAULT_SOCK
     return code
 
 
-def _open_window(store: ProfileStore, socket_path: Path, connect: str = "") -> object:
+def _open_window(store: ProfileStore, socket_path: Path | None, connect: str = "") -> object:
     from wizard.gui.connections import ConnectionsWindow
     from wizard.gui.controller import AppController
     from wizard.gui.service import HelperService
@@ -91,7 +90,7 @@ def _open_window(store: ProfileStore, socket_path: Path, connect: str = "") -> o
     return (service, controller, window)
 
 
-def run_tray(store: ProfileStore | None = None, socket_path: Path = DEFAULT_SOCKET) -> int:
+def run_tray(store: ProfileStore | None = None, socket_path: Path | None = None) -> int:
     """``connection-wizard tray``."""
     from wizard.gui.tray import run_tray as run
 

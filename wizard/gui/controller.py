@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
@@ -22,8 +22,10 @@ from wizard.gui.qtcompat import emit
 from wizard.gui.service import HelperService
 from wizard.logsetup import register_secret
 from wizard.profiles.model import CredentialPolicy, Profile, Protocol, SecretKind
-from wizard.profiles.secrets import SecretStore
 from wizard.profiles.store import ProfileStore
+
+if TYPE_CHECKING:  # keyring is slow to import; the tray must show first
+    from wizard.profiles.secrets import SecretStore
 
 log = logging.getLogger("wizard.gui.controller")
 
@@ -48,7 +50,7 @@ class AppController(QObject):
         super().__init__(parent)
         self.store = store
         self.service = service
-        self.secret_store = secrets or SecretStore()
+        self._secret_store = secrets
         self.clock = clock
         self.book = SessionBook()
         self.broken: list[Any] = []
@@ -64,6 +66,15 @@ class AppController(QObject):
         service.callFinished.connect(self._on_finished)
         service.callFailed.connect(self._on_failed)
         self.reload_profiles()
+
+    @property
+    def secret_store(self) -> SecretStore:
+        """The keyring, opened on first use (importing keyring costs ~80 ms of start-up)."""
+        if self._secret_store is None:
+            from wizard.profiles.secrets import SecretStore
+
+            self._secret_store = SecretStore()
+        return self._secret_store
 
     # --- profiles --------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QCursor
@@ -25,15 +26,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.client import DEFAULT_SOCKET
 from wizard.gui.controller import AppController
 from wizard.gui.flow.sessions import MenuEntry, Notice, TrayState
 from wizard.gui.icons import app_icon, profile_state_icon, state_icon
 from wizard.gui.qtcompat import emit
 from wizard.gui.service import HelperService
 from wizard.gui.theme import style_error
-from wizard.profiles.secrets import SecretStore
 from wizard.profiles.store import ProfileStore
+
+if TYPE_CHECKING:
+    from wizard.profiles.secrets import SecretStore
 
 NOTICE_MS = 6000
 
@@ -261,8 +263,7 @@ class TrayApp(QObject):
         super().__init__(parent)
         self.store = store
         self.service = service
-        self.secrets = secrets or SecretStore()
-        self.controller = AppController(store, service, self.secrets, parent=self)
+        self.controller = AppController(store, service, secrets, parent=self)
         self.menu = TrayMenu(self.controller)
         self.menu.newConnection.connect(self.new_connection)
         self.menu.openConnections.connect(self.open_connections)
@@ -314,7 +315,7 @@ class TrayApp(QObject):
         from wizard.gui.connections import ConnectionsWindow
 
         if self.connections is None:
-            self.connections = ConnectionsWindow(self.controller, self.secrets)
+            self.connections = ConnectionsWindow(self.controller)
         window = self.connections
         assert isinstance(window, ConnectionsWindow)
         if profile_id:
@@ -330,7 +331,7 @@ class TrayApp(QObject):
             self.wizard.raise_()
             self.wizard.activateWindow()
             return
-        wizard = NewConnectionWizard(self.store, self.secrets)
+        wizard = NewConnectionWizard(self.store, self.controller.secret_store)
         wizard.profileSaved.connect(self._saved)
         self.wizard = wizard
         wizard.show()
@@ -351,7 +352,7 @@ class TrayApp(QObject):
 
 def run_tray(
     store: ProfileStore | None = None,
-    socket_path: Path = DEFAULT_SOCKET,
+    socket_path: Path | None = None,
     *,
     argv: list[str] | None = None,
     force_window: bool = False,
