@@ -391,3 +391,45 @@ def test_no_reply_from_gateway() -> None:
     p.run(400)
     (failed,) = p.events("i", ConnectionFailed)
     assert failed.reason.startswith("no reply from the gateway during the IKE (phase 1) negotiation")
+
+
+def test_gateway_initiated_rekeys_with_virtual_address() -> None:
+    """The gateway may replace the ISAKMP SA and the IPsec SA itself (strongSwan does when its timers fire)."""
+    p = _xauth_pair()
+    p.icfg = replace(p.icfg, dpd_interval=None)
+    ic, _ = establish(p)
+    assert p.r.rekey_child(p.now)
+    p.run(p.now + 30, stop=lambda q: bool(q.events("i", ChildSARekeyed)))
+    (rekeyed,) = p.events("i", ChildSARekeyed)
+    assert rekeyed.old == ic and str(rekeyed.new.local_ts) == "10.88.4.1"
+    assert_pair_matches(rekeyed.new, p.events("r", ChildSARekeyed)[0].new)
+    assert p.r.rekey_ike(p.now)
+    p.run(p.now + 30, stop=lambda q: len(q.events("r", PhaseOneUp)) == 2)
+    assert p.events("r", PhaseOneUp)[1].rekey and p.events("i", PhaseOneUp)[1].rekey
+    # XAUTH runs again on the replacement ISAKMP SA, answered from the stored credentials.
+    p.run(p.now + 30, stop=lambda q: len(q.events("r", XauthDone)) == 2)
+    assert [e.success for e in p.events("r", XauthDone)] == [True, True]
+    assert len(p.events("i", XauthDone)) == 2
+    p.run(p.now + 30)
+    assert p.i.state is State.ESTABLISHED and p.r.state is State.ESTABLISHED
+    assert not p.events("i", Closed) and len(p.i.children) == 1
+
+
+def test_mode_config_push_is_acknowledged() -> None:
+    from wizard.engine.ike.payloads import Attribute, ExchangeType, Payload
+    from wizard.engine.ike.v1 import informational as info
+    from wizard.engine.ike.v1.constants import CfgAttr, CfgType, PayloadType
+    from wizard.engine.ike.v1.messages import AttributePayload
+
+    p = Pair(client_config(), gateway_config())
+    establish(p)
+    sa = p.r.ike_sa
+    assert sa is not None
+    push = AttributePayload(CfgType.SET, 9, (Attribute.tlv(CfgAttr.INTERNAL_IP4_ADDRESS, bytes([10, 9, 9, 9])),
+                                             Attribute.tlv(CfgAttr.UNITY_BANNER, b"welcome")))  # fmt: skip
+    raw = info.protected(sa, 0x1234, [Payload(PayloadType.ATTRIBUTE, push.encode())], ExchangeType.TRANSACTION)
+    p.i.receive_datagram(raw, p.now)
+    (received,) = p.events("i", ModeConfigReceived) or [p.i.next_event()]
+    assert isinstance(received, ModeConfigReceived) and received.address == "10.9.9.9" and received.banner == "welcome"
+    (ack,) = p.i.datagrams_to_send()
+    assert ack.data[18] == ExchangeType.TRANSACTION and ack.data[20:24] == (0x1234).to_bytes(4, "big")

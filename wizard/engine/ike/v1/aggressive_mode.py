@@ -17,7 +17,7 @@ from wizard.engine.ike.payloads import Payload
 from wizard.engine.ike.v1.constants import NotifyType, PayloadType
 from wizard.engine.ike.v1.main_mode import MainMode, ProbeAnswer
 from wizard.engine.ike.v1.messages import Proposal, SAPayload
-from wizard.engine.ike.v1.phase1 import Phase1Failure, Step, UnexpectedMessage, auth_method_for, one
+from wizard.engine.ike.v1.phase1 import Phase1Failure, Step, UnexpectedMessage, one
 from wizard.engine.ike.v1.proposals import Lifetime, Phase1Offer, offered_phase1_names, phase1_sa, select_phase1
 
 
@@ -27,7 +27,7 @@ class AggressiveMode(MainMode):
     def start(self) -> list[Payload]:
         group = self.ctx.suites[0].group
         self.ctx.suites = [s for s in self.ctx.suites if s.group == group]
-        method = auth_method_for(self.config)
+        method = self.method()
         sa = phase1_sa(self.ctx.suites, method, Lifetime(self.config.ike_lifetime))
         self.sa_body = sa.encode()
         self.offer = Phase1Offer(self.ctx.suites[0], method, Lifetime(self.config.ike_lifetime))
@@ -71,7 +71,7 @@ class AggressiveMode(MainMode):
         self.take_vids(payloads)
         ke_size = len(one(payloads, PayloadType.KE).body)
         suites = [s for s in self.ctx.suites if s.group.public_size == ke_size]
-        choice = select_phase1(sa, suites, [auth_method_for(self.config)])
+        choice = select_phase1(sa, suites, [self.method()])
         if choice is None:
             reason = failures.no_proposal_responder(
                 "the IKE (phase 1) SA", offered_phase1_names(sa), [s.pretty for s in self.ctx.suites], peer=self.label

@@ -80,7 +80,7 @@ class IKEv1Config:
     ike_proposals: tuple[str, ...] = DEFAULT_IKE_PROPOSALS
     allow_legacy: bool = False
     aggressive: bool = False
-    ike_lifetime: int = 28800
+    ike_lifetime: int = 10800  # under strongSwan's 4 h, so we replace the ISAKMP SA before it reauthenticates
     ike_rekey_margin: float = 900.0
     child: ChildConfig | None = field(default_factory=ChildConfig)
     xauth: bool = False

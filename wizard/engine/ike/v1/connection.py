@@ -496,6 +496,7 @@ class IKEv1Connection:
             peer=(self.peer_address, self.peer_port),
             peer_label=self.peer_label,
             probe=probe,
+            xauth_client=self.role == "initiator",
         )
 
     def _start_phase1(self, now: float, suites: list[Phase1Suite], *, rekey: bool = False, probe: bool = False) -> IsakmpSA:
@@ -669,7 +670,7 @@ class IKEv1Connection:
             if not old.deleted:
                 self._delete_ike_sa(old, now)
             if method_is_xauth(method):
-                if self.role == "responder" or not sa.initiator:
+                if self.role == "responder":
                     self._send_xauth_request(sa, now)
             else:
                 sa.xauth_done = True
@@ -923,7 +924,7 @@ class IKEv1Connection:
 
     def _peer_transaction(self, sa: IsakmpSA, ex: _Exchange, attrs: AttributePayload, now: float) -> bool:
         is_x = xauth.is_xauth(attrs)
-        client = sa.initiator if self.role == "initiator" else False
+        client = self.role == "initiator"
         if is_x and attrs.cfg_type == CfgType.REQUEST and client:
             prompt = xauth.parse_request(attrs)
             self._xauth_deadline = None
@@ -1049,7 +1050,7 @@ class IKEv1Connection:
         assert child is not None
         local_addr = self.virtual_address or self.config.local_address
         local_ts = child.local_ts or TrafficSelector.host(local_addr)
-        remote_ts = child.remote_ts or TrafficSelector.host(self.peer_address)
+        remote_ts = child.remote_ts or TrafficSelector.host(self.peer_virtual_address or self.peer_address)
         tunnel = child.mode == "tunnel"
         udp = self.nat_detected and self._nat_variant is not NatTVariant.NONE
         return QuickModeParams(
@@ -1143,7 +1144,7 @@ class IKEv1Connection:
             return
         qm = QuickMode(sa, header.message_id, False, self._rand, self.peer_label)
         allowed_remote = child.remote_ts or TrafficSelector.host(self.peer_virtual_address or self.peer_address)
-        allowed_local = child.local_ts or TrafficSelector.host(self.config.local_address)
+        allowed_local = child.local_ts or TrafficSelector.host(self.virtual_address or self.config.local_address)
         try:
             out = qm.handle_qm1(
                 payloads, rest, self._esp, self._pfs, child.mode == "tunnel", allowed_local, allowed_remote,

@@ -17,7 +17,7 @@ from wizard.engine.ike import failures
 from wizard.engine.ike.payloads import Payload
 from wizard.engine.ike.v1.constants import NotifyType, PayloadType
 from wizard.engine.ike.v1.messages import Proposal, SAPayload
-from wizard.engine.ike.v1.phase1 import Phase1Base, Phase1Failure, Step, UnexpectedMessage, auth_method_for, one
+from wizard.engine.ike.v1.phase1 import Phase1Base, Phase1Failure, Step, UnexpectedMessage, one
 from wizard.engine.ike.v1.proposals import (
     Lifetime,
     Phase1Offer,
@@ -39,7 +39,7 @@ class MainMode(Phase1Base):
     """One Main Mode negotiation; the connection calls :meth:`start` (initiator) and :meth:`handle`."""
 
     def start(self) -> list[Payload]:
-        sa = phase1_sa(self.ctx.suites, auth_method_for(self.config), Lifetime(self.config.ike_lifetime))
+        sa = phase1_sa(self.ctx.suites, self.method(), Lifetime(self.config.ike_lifetime))
         self.sa_body = sa.encode()
         self.state = "wait_mm2"
         return [Payload(PayloadType.SA, self.sa_body), *self.our_vids()]
@@ -88,7 +88,7 @@ class MainMode(Phase1Base):
         sa = SAPayload.decode(body)
         self.sa_body = body
         self.take_vids(payloads)
-        choice = select_phase1(sa, self.ctx.suites, [auth_method_for(self.config)])
+        choice = select_phase1(sa, self.ctx.suites, [self.method()])
         if choice is None:
             reason = failures.no_proposal_responder(
                 "the IKE (phase 1) SA", offered_phase1_names(sa), [s.pretty for s in self.ctx.suites], peer=self.label

@@ -71,6 +71,7 @@ class Phase1Context:
     peer: tuple[str, int]
     peer_label: str
     probe: bool = False
+    xauth_client: bool = True  # this side answers XAUTH (the client), whichever side starts phase 1
 
     def rand(self, n: int) -> bytes:
         return self.config.random_bytes(n)
@@ -86,10 +87,14 @@ class Step:
     float_ports: bool = False
 
 
-def auth_method_for(config: IKEv1Config) -> int:
-    if config.auth == "rsa":
-        return AuthMethod.XAUTH_INIT_RSA if config.xauth else AuthMethod.RSA_SIG
-    return AuthMethod.XAUTH_INIT_PSK if config.xauth else AuthMethod.PSK
+def auth_method_for(config: IKEv1Config, phase1_initiator: bool = True, xauth_client: bool = True) -> int:
+    """The authentication method attribute: XAUTHInit* when the XAUTH client starts phase 1, else XAUTHResp*."""
+    rsa_auth = config.auth == "rsa"
+    if not config.xauth:
+        return AuthMethod.RSA_SIG if rsa_auth else AuthMethod.PSK
+    if phase1_initiator == xauth_client:
+        return AuthMethod.XAUTH_INIT_RSA if rsa_auth else AuthMethod.XAUTH_INIT_PSK
+    return AuthMethod.XAUTH_RESP_RSA if rsa_auth else AuthMethod.XAUTH_RESP_PSK
 
 
 def is_xauth(method: int) -> bool:
@@ -142,7 +147,10 @@ class Phase1Base:
 
     @property
     def auth_method(self) -> int:
-        return self.offer.auth_method if self.offer else auth_method_for(self.config)
+        return self.offer.auth_method if self.offer else self.method()
+
+    def method(self) -> int:
+        return auth_method_for(self.config, self.initiator, self.ctx.xauth_client)
 
     @property
     def label(self) -> str:
@@ -342,7 +350,7 @@ class Phase1Base:
         if len(sa.proposals) != 1 or len(sa.proposals[0].transforms) != 1:
             raise Phase1Failure(f"{self.label} answered with more than one proposal", NotifyType.BAD_PROPOSAL_SYNTAX)
         offer = parse_phase1_transform(sa.proposals[0].transforms[0])
-        if offer is None or offer.suite not in self.ctx.suites or offer.auth_method != auth_method_for(self.config):
+        if offer is None or offer.suite not in self.ctx.suites or offer.auth_method != self.method():
             raise Phase1Failure(f"{self.label} chose a proposal we did not offer", NotifyType.NO_PROPOSAL_CHOSEN)
         return offer
 
