@@ -145,7 +145,7 @@ CHARON_4 = bytes.fromhex(
 def _replay_config() -> IKEv1Config:
     return IKEv1Config(
         local_address="10.77.0.1", peer_address="10.77.0.2", psk="vmlabpsk", allow_legacy=True,
-        ike_proposals=("3des-sha1-modp1024",), random_bytes=random.Random(7).randbytes, dpd_interval=None,
+        ike_proposals=("3des-sha1-modp1024",), random_bytes=random.Random(7).randbytes, dpd_interval=None, ike_lifetime=28800,
         child=ChildConfig(mode="transport", esp_proposals=("3des-sha1",), local_ts=TrafficSelector.host("10.77.0.1", 17, 1701),
                           remote_ts=TrafficSelector.host("10.77.0.2", 17, 1701)),
     )  # fmt: skip
