@@ -433,3 +433,20 @@ def test_mode_config_push_is_acknowledged() -> None:
     assert isinstance(received, ModeConfigReceived) and received.address == "10.9.9.9" and received.banner == "welcome"
     (ack,) = p.i.datagrams_to_send()
     assert ack.data[18] == ExchangeType.TRANSACTION and ack.data[20:24] == (0x1234).to_bytes(4, "big")
+
+
+def test_aggressive_mode_behind_nat() -> None:
+    p = Pair(client_config(aggressive=True), gateway_config(aggressive=True, child=ChildConfig(remote_ts=None)), nat=True)
+    ic, rc = establish(p)
+    assert ic.encapsulated and rc.encapsulated and rc.peer_address == NAT_PUBLIC
+    # Aggressive Mode moves to port 4500 with its third message.
+    assert [src for _, src, _ in p.i_sent][:2] == [500, 4500]
+
+
+def test_certificates_with_xauth(pki: dict[str, tuple[x509.Certificate, rsa.RSAPrivateKey]]) -> None:
+    icfg, rcfg = _cert_configs(pki)
+    icfg = replace(icfg, xauth=True, xauth_username="bob", xauth_password="pw")  # type: ignore[type-var]
+    rcfg = replace(rcfg, xauth=True, xauth_check=lambda u, pw: (u, pw) == ("bob", "pw"))  # type: ignore[type-var]
+    p = Pair(icfg, rcfg)  # type: ignore[arg-type]
+    establish(p)
+    assert p.events("i", PhaseOneUp)[0].auth == "rsa+xauth" and p.events("r", XauthDone)[0].username == "bob"
