@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
@@ -153,5 +153,6 @@ def open_import_dialog(preview: ImportPreview, store: ProfileStore, parent: QWid
 
 
 def ask_for_profile_file(parent: QWidget | None) -> Path | None:
-    name, _ = QFileDialog.getOpenFileName(parent, parent.tr("Import a connection") if parent else "", "", FILE_FILTER)
+    title = QCoreApplication.translate("ImportDialog", "Import a connection")
+    name, _ = QFileDialog.getOpenFileName(parent, title, "", FILE_FILTER)
     return Path(name) if name else None

@@ -40,15 +40,6 @@ if TYPE_CHECKING:
 NOTICE_MS = 6000
 
 
-def _state_text(widget: QObject, state: TrayState) -> str:
-    return {
-        TrayState.DISCONNECTED: widget.tr("not connected"),
-        TrayState.CONNECTING: widget.tr("connecting…"),
-        TrayState.CONNECTED: widget.tr("connected"),
-        TrayState.ERROR: widget.tr("needs attention"),
-    }[state]
-
-
 def _signature(entries: list[MenuEntry]) -> list[tuple[str, str | None, str, bool]]:
     """What changes the menu's structure (titles alone are updated in place)."""
     return [(e.profile_id, e.action, e.action_label, e.enabled) for e in entries]
@@ -77,6 +68,14 @@ class TrayMenu(QMenu):
         header.setEnabled(False)
         return header
 
+    def _state_text(self, state: TrayState) -> str:
+        return {
+            TrayState.DISCONNECTED: self.tr("not connected"),
+            TrayState.CONNECTING: self.tr("connecting…"),
+            TrayState.CONNECTED: self.tr("connected"),
+            TrayState.ERROR: self.tr("needs attention"),
+        }[state]
+
     def profile_actions(self) -> dict[str, QAction]:
         return {a.objectName(): a for a in self.actions() if a.objectName()}
 
@@ -89,7 +88,7 @@ class TrayMenu(QMenu):
             self.clear()  # deletes the actions the menu owns, the header included
             self.header = self._new_header()
         if book.available:
-            self.header.setText(self.tr("Connection Wizard: {state}").format(state=_state_text(self, state)))
+            self.header.setText(self.tr("Connection Wizard: {state}").format(state=self._state_text(state)))
         else:
             self.header.setText(self.tr("VPN service unavailable"))
         self.header.setIcon(state_icon(state))

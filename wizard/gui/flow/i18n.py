@@ -1,7 +1,7 @@
 """Translation hook for the Qt-free flow modules.
 
 The flow must not import Qt, yet its messages are what the user reads. Flow code calls :func:`tr`;
-by default it returns the text unchanged, and the Qt app installs ``QCoreApplication.translate``
+by default it returns the text unchanged (context "", as lupdate extracts it), and the Qt app installs ``QCoreApplication.translate``
 with :func:`install`, so the same ``.ts`` files cover the pages and the flow.
 """
 
@@ -25,5 +25,6 @@ def install(translate: Translate | None) -> None:
     _translate = translate or _identity
 
 
-def tr(text: str, context: str = "flow") -> str:
+def tr(text: str, context: str = "") -> str:
+    """Translate ``text``; the empty context is where ``pyside6-lupdate`` files free ``tr()`` calls."""
     return _translate(context, text)
