@@ -11,7 +11,7 @@ from typing import Literal
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from wizard.engine.ike.v1.identities import TrafficSelector
+from wizard.engine.ike.v1.identities import Identity, TrafficSelector
 
 DEFAULT_IKE_PROPOSALS: tuple[str, ...] = ("aes256-sha256-modp2048", "aes128-sha256-modp2048", "aes128-sha1-modp2048")
 DEFAULT_ESP_PROPOSALS: tuple[str, ...] = ("aes256-sha256", "aes128-sha256", "aes128-sha1")
@@ -110,12 +110,17 @@ class IKEv1Config:
             raise ValueError("pre-shared key authentication needs a psk")
         if self.auth == "rsa" and (self.certificate is None or self.private_key is None):
             raise ValueError("certificate authentication needs a certificate and its private key")
+        if self.auth == "rsa" and not isinstance(self.private_key, rsa.RSAPrivateKey):
+            raise ValueError("IKEv1 signature authentication here supports RSA keys only")
         if self.auth == "rsa" and self.aggressive:
             raise ValueError("aggressive mode is only supported with a pre-shared key")
         if self.retransmit_initial <= 0 or self.retransmit_factor < 1 or self.max_retransmits < 0:
             raise ValueError("bad retransmission settings")
         if not self.ike_proposals:
             raise ValueError("at least one IKE proposal is needed")
+        for name in (self.local_id, self.peer_id):
+            if name:
+                Identity.parse(name)  # raises ValueError for an unusable identity
 
     @property
     def psk_bytes(self) -> bytes:

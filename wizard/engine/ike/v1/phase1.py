@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from wizard.engine.crypto.suites import DHKey
@@ -305,6 +306,13 @@ class Phase1Base:
                           else f"the hash from {self.label} did not verify: the pre-shared key is probably wrong")  # fmt: skip
                 raise Phase1Failure(reason, NotifyType.INVALID_HASH_INFORMATION)
             return
+        try:
+            self._verify_certificate(payloads, expected)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            # Certificates are parsed lazily: a malformed extension or key surfaces here.
+            raise Phase1Failure(f"{self.label} sent a malformed certificate ({exc})", NotifyType.INVALID_CERTIFICATE) from exc
+
+    def _verify_certificate(self, payloads: Sequence[Payload], expected: bytes) -> None:
         certs = []
         for p in payloads:
             if p.type == PayloadType.CERT:
