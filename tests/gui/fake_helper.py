@@ -140,6 +140,16 @@ class FakeHelper:
 
         self.run(send)
 
+    def drop_subscription(self) -> None:
+        """What the real helper does to a subscriber that reads too slowly."""
+
+        def send() -> None:
+            note = rpc.event("note", code="subscription_dropped", message="you were not reading events fast enough")
+            self._publish(note)
+            self._subscribers.clear()
+
+        self.run(send)
+
     def methods(self) -> list[str]:
         return [method for method, _ in self.requests]
 

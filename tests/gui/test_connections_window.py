@@ -53,6 +53,7 @@ def test_list_and_details(window: ConnectionsWindow, profiles: dict[str, Profile
     assert window.title.text() == "Lab" and "192.0.2.2" in window.subtitle.text()
     assert "L2TP" in window.profile_text.toPlainText()
     assert not window.banner.isVisible()
+    assert all(not action.shortcut().isEmpty() for action in window.actions_by_name.values())  # keyboard reachable
 
 
 def test_live_counters_graph_parameters_and_log(

@@ -90,3 +90,14 @@ def test_blocking_work_runs_off_the_ui_thread(qtbot: QtBot, service: HelperServi
     with qtbot.waitSignal(service.callFailed, timeout=5000) as failed:
         service.run_blocking(lambda: 1 / 0)
     assert "division" in failed.args[2]
+
+
+def test_dropped_subscription_is_renewed(qtbot: QtBot, service: HelperService, fake_helper: FakeHelper) -> None:
+    with qtbot.waitSignal(service.sessionsReset, timeout=5000):
+        service.start()
+    events: list[dict[str, Any]] = []
+    service.eventReceived.connect(events.append)
+    with qtbot.waitSignal(service.sessionsReset, timeout=5000):
+        fake_helper.drop_subscription()
+    assert fake_helper.methods().count("subscribe") == 2
+    assert events == []  # the note is handled by the service, not passed on

@@ -232,3 +232,20 @@ def test_window_fallback_without_a_system_tray(
     window.close()  # closing the stand-in only minimises it: the app keeps running
     assert window.isVisible()
     app.quit()
+
+
+def test_moves_to_a_tray_that_appears_after_start(
+    qtbot: QtBot, store: ProfileStore, service: HelperService, keyring: SecretStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    available = [False]
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: available[0]))
+    app = TrayApp(store, service, keyring)
+    assert app.tray is None and app.window is not None
+    app._look_for_tray()
+    assert app.tray is None and app.window is not None
+    available[0] = True
+    app._look_for_tray()
+    assert app.tray is not None and app.window is None and not app._tray_watch.isActive()
+    app.quit()

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from wizard.profiles.secrets import SecretStore
 
 NOTICE_MS = 6000
+TRAY_POLL_MS = 1000
+TRAY_POLLS = 60  # look for a late tray host during the first minute
 
 
 def _signature(entries: list[MenuEntry]) -> list[tuple[str, str | None, str, bool]]:
@@ -268,25 +270,50 @@ class TrayApp(QObject):
         self.menu.openConnections.connect(self.open_connections)
         self.menu.quitRequested.connect(self.quit)
         self.menu.aboutToShow.connect(lambda: self.menu.rebuild())
+        watch_for_tray = use_tray is None
         if use_tray is None:
             use_tray = QSystemTrayIcon.isSystemTrayAvailable()
         self.tray: QSystemTrayIcon | None = None
         self.window: StatusWindow | None = None
         if use_tray:
-            self.tray = QSystemTrayIcon(state_icon(TrayState.DISCONNECTED), self)
-            self.tray.setContextMenu(self.menu)
-            self.tray.activated.connect(self._activated)
-            self.tray.show()
+            self._show_tray_icon()
         else:
             self.window = StatusWindow(self.controller, self.menu)
             self.controller.prompt_parent = self.window
             self.window.show()
+        # At login the panel may start after us: keep looking for a tray for a while, then move there.
+        self._tray_watch = QTimer(self)
+        self._tray_watch.setInterval(TRAY_POLL_MS)
+        self._tray_polls = 0
+        self._tray_watch.timeout.connect(self._look_for_tray)
+        if watch_for_tray and not use_tray:
+            self._tray_watch.start()
         self.connections: QWidget | None = None
         self.wizard: QWidget | None = None
         self.notices: list[Notice] = []
         self.controller.changed.connect(self.refresh)
         self.controller.notify.connect(self.show_notice)
         self.refresh()
+
+    def _show_tray_icon(self) -> None:
+        self.tray = QSystemTrayIcon(state_icon(self.controller.book.overall_state()), self)
+        self.tray.setContextMenu(self.menu)
+        self.tray.activated.connect(self._activated)
+        self.tray.setToolTip(self.controller.book.tooltip())
+        self.tray.show()
+
+    def _look_for_tray(self) -> None:
+        self._tray_polls += 1
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self._tray_watch.stop()
+            self._show_tray_icon()
+            if self.window is not None:
+                self.window.hide()
+                self.window.deleteLater()
+                self.window = None
+                self.controller.prompt_parent = None
+        elif self._tray_polls >= TRAY_POLLS:
+            self._tray_watch.stop()
 
     def refresh(self) -> None:
         book = self.controller.book
