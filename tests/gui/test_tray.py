@@ -193,6 +193,24 @@ def test_new_connection_from_the_menu_can_connect_at_once(
     assert isinstance(request, ConnectParams) and request.secrets == {"password": "fresh-pw"}
 
 
+def test_connect_now_uses_what_was_typed_even_if_not_saved(qtbot: QtBot, tray: TrayApp, fake_helper: FakeHelper) -> None:
+    trigger(tray, "newConnection")
+    wizard = tray.wizard
+    assert wizard is not None
+    flow = wizard.flow  # type: ignore[attr-defined]
+    flow.choose_protocol(flow.protocol.__class__("pptp"))
+    flow.answers.update(name="Typed", host="192.0.2.78", username="erin", connect_now=True, credential_policy="username_only")
+    flow.secrets[flow.needed_secrets()[0]] = "typed-once"
+    wizard.accept()  # type: ignore[attr-defined]
+    typed = tray.store.find("Typed")
+    qtbot.waitUntil(lambda: tray.controller.book.profile_state(typed.id) == "connected", timeout=5000)
+    assert tray.asked == []  # type: ignore[attr-defined]
+    request = [p for m, p in fake_helper.requests if m == "connect"][-1]
+    assert isinstance(request, ConnectParams) and request.secrets == {"password": "typed-once"}
+    assert tray.controller.secret_store.get(typed, typed.auth.secrets[0]) is None  # used, not saved
+    assert wizard.take_secrets() == {}  # type: ignore[attr-defined]
+
+
 def test_open_connections_from_the_menu(tray: TrayApp, profiles: dict[str, Profile]) -> None:
     trigger(tray, "openConnections")
     assert tray.connections is not None and tray.connections.isVisible()

@@ -56,7 +56,7 @@ def run_new_connection_wizard(store: ProfileStore, socket_path: Path | None = No
     def saved(profile_id: str, connect_now: bool) -> None:
         if connect_now:
             app.setQuitOnLastWindowClosed(True)
-            holder.append(_open_window(store, socket_path, connect=profile_id))
+            holder.append(_open_window(store, socket_path, connect=profile_id, secrets=wizard.take_secrets()))
 
     wizard.profileSaved.connect(saved)
     wizard.show()
@@ -72,7 +72,9 @@ def run_connections_window(store: ProfileStore, socket_path: Path | None = None)
     return code
 
 
-def _open_window(store: ProfileStore, socket_path: Path | None, connect: str = "") -> object:
+def _open_window(
+    store: ProfileStore, socket_path: Path | None, connect: str = "", secrets: dict[str, str] | None = None
+) -> object:
     from wizard.gui.connections import ConnectionsWindow
     from wizard.gui.controller import AppController
     from wizard.gui.service import HelperService
@@ -86,7 +88,7 @@ def _open_window(store: ProfileStore, socket_path: Path | None, connect: str = "
     window.show()
     if connect:
         window.select(connect)
-        controller.connect_profile(connect)
+        controller.connect_profile(connect, secrets)
     return (service, controller, window)
 
 

@@ -393,11 +393,15 @@ class ConnectionsWindow(QMainWindow):
         wizard.show()
 
     def _saved(self, profile_id: str, connect_now: bool) -> None:
+        from wizard.gui.new_connection import NewConnectionWizard
+
         self.controller.reload_profiles()
         self.select(profile_id)
         self._say(self.tr("Saved."))
         if connect_now:
-            self.controller.connect_profile(profile_id)
+            wizard = self.wizard
+            typed = wizard.take_secrets() if isinstance(wizard, NewConnectionWizard) else {}
+            self.controller.connect_profile(profile_id, typed)
 
     def duplicate_selected(self) -> None:
         profile = self.selected_profile()

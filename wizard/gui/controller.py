@@ -60,6 +60,7 @@ class AppController(QObject):
         self._cancelled: set[str] = set()
         self._service_known = False  # until the first availability report, connects wait for it
         self._queued: list[str] = []
+        self._given: dict[str, dict[str, str]] = {}  # profile id -> secrets typed for this connect
         service.availabilityChanged.connect(self._on_available)
         service.sessionsReset.connect(self._on_sessions)
         service.eventReceived.connect(self._on_event)
@@ -89,11 +90,14 @@ class AppController(QObject):
 
     # --- intents ---------------------------------------------------------------------------------
 
-    def connect_profile(self, profile_id: str) -> None:
+    def connect_profile(self, profile_id: str, given: dict[str, str] | None = None) -> None:
+        """Connect; ``given`` secrets (typed in the wizard just now) are used before asking."""
         profile = self.profile(profile_id)
         if profile is None or self.book.profile_state(profile_id) != "disconnected":
             return
         self._cancelled.discard(profile_id)
+        if given:
+            self._given[profile_id] = dict(given)
         self.book.connect_requested(profile_id, self.clock())
         emit(self.changed)
         if self._service_known:
@@ -141,8 +145,10 @@ class AppController(QObject):
 
     def _secrets_ready(self, profile_id: str, found: dict[str, str]) -> None:
         profile = self.profile(profile_id)
+        given = self._given.pop(profile_id, {})
         if profile is None or profile_id in self._cancelled:
             return
+        found = {**found, **given}
         missing = [k for k in profile.auth.secrets if k.value not in found]
         ask_user = profile.credential_policy is CredentialPolicy.NEVER and profile.protocol is not Protocol.IPSEC_TRANSPORT
         if not missing and not ask_user:

@@ -55,6 +55,7 @@ class NewConnectionWizard(QWizard):
             self.flow = NewConnectionFlow(keyring_available=available)
         self.flow.taken_names = {p.name for p in store.load_all()[0] if editing is None or p.id != editing.id}
         self.saved_profile_id: str | None = None
+        self._for_connect: dict[str, str] = {}
         self.import_dialog: ImportDialog | None = None
         self.setObjectName("newConnectionWizard")
         self.setWindowTitle(self.tr("Edit Connection") if editing else self.tr("New Connection"))
@@ -109,9 +110,18 @@ class NewConnectionWizard(QWizard):
         if problem and not self.summary_page.notice.text():
             self.summary_page.show_notice(problem)  # said once; Finish again closes
             return
+        connect_now = bool(self.flow.answers["connect_now"])
+        if connect_now:  # what was typed serves the first connect, even if the policy does not save it
+            self._for_connect = {k.value: v for k, v in self.flow.secrets.items() if v and k in profile.auth.secrets}
         self.flow.secrets.clear()
-        emit(self.profileSaved, profile.id, bool(self.flow.answers["connect_now"]))
+        emit(self.profileSaved, profile.id, connect_now)
+        self._for_connect.clear()  # nobody took them: forget them
         super().accept()
+
+    def take_secrets(self) -> dict[str, str]:
+        """The secrets typed for "connect now" (only during ``profileSaved``); the wizard forgets them."""
+        taken, self._for_connect = self._for_connect, {}
+        return taken
 
     def _save_secrets(self, profile: Profile, before: Profile | None) -> str:
         """Keyring writes (and removals the new policy asks for); a problem is returned as text."""

@@ -351,7 +351,7 @@ class TrayApp(QObject):
         window.activateWindow()
 
     def new_connection(self) -> None:
-        from wizard.gui.new_connection import NewConnectionWizard
+        from wizard.gui.new_connection import NewConnectionWizard  # loaded on demand: start-up time
 
         if self.wizard is not None and self.wizard.isVisible():
             self.wizard.raise_()
@@ -365,7 +365,11 @@ class TrayApp(QObject):
     def _saved(self, profile_id: str, connect_now: bool) -> None:
         self.controller.reload_profiles()
         if connect_now:
-            self.controller.connect_profile(profile_id)
+            from wizard.gui.new_connection import NewConnectionWizard
+
+            wizard = self.wizard
+            typed = wizard.take_secrets() if isinstance(wizard, NewConnectionWizard) else {}
+            self.controller.connect_profile(profile_id, typed)
 
     def quit(self) -> None:
         if self.tray is not None:
