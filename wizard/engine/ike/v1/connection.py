@@ -15,217 +15,56 @@ Notes for the driver:
 from __future__ import annotations
 
 import hashlib
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import Enum, auto
-from typing import Literal
 
-from wizard.engine.crypto.suites import DHGroup, dh_group
 from wizard.engine.errors import LocalProtocolError, ParseError
 from wizard.engine.ike import failures
 from wizard.engine.ike.payloads import (
     HEADER_SIZE,
     ExchangeType,
     Header,
-    Payload,
     V1Flags,
     decode_chain,
     decode_header,
 )
 from wizard.engine.ike.v1 import informational as info
-from wizard.engine.ike.v1 import keys as kdf
-from wizard.engine.ike.v1 import mode_config, xauth
 from wizard.engine.ike.v1.aggressive_mode import AggressiveMode
-from wizard.engine.ike.v1.config import IKEv1Config
-from wizard.engine.ike.v1.constants import ERROR_NOTIFY_MAX, CfgType, NotifyType, PayloadType, ProtocolId
+from wizard.engine.ike.v1.children import QuickModeMixin
+from wizard.engine.ike.v1.constants import ERROR_NOTIFY_MAX, NotifyType, PayloadType, ProtocolId
 from wizard.engine.ike.v1.dpd import DeadPeerDetection
 from wizard.engine.ike.v1.events import (
-    ChildSA,
-    ChildSADeleted,
-    ChildSARekeyed,
-    ChildSAUp,
-    Closed,
-    ConnectionFailed,
     Event,
-    ModeConfigReceived,
     NATDetected,
     PeerDead,
     PhaseOneUp,
-    XauthDone,
-    XauthRequested,
 )
-from wizard.engine.ike.v1.identities import TrafficSelector
+from wizard.engine.ike.v1.exchange import (
+    EXCHANGE_LINGER,
+    PROBE_IKE_PROPOSALS,
+    PSK_ERROR_NOTIFIES,
+    XAUTH_WAIT,
+    Datagram,
+    Exchange,
+    Phase1,
+    Probe,
+    Role,
+    State,
+)
 from wizard.engine.ike.v1.main_mode import MainMode, ProbeAnswer
-from wizard.engine.ike.v1.messages import AttributePayload, DeletePayload, NotifyPayload
-from wizard.engine.ike.v1.natt import NatTVariant, frame, unframe
+from wizard.engine.ike.v1.messages import DeletePayload, NotifyPayload
+from wizard.engine.ike.v1.natt import NatTVariant, unframe
 from wizard.engine.ike.v1.phase1 import Phase1Context, Phase1Failure, is_rsa
 from wizard.engine.ike.v1.phase1 import is_xauth as method_is_xauth
-from wizard.engine.ike.v1.proposals import EspSuite, Lifetime, Phase1Suite, esp_suites, phase1_suites
-from wizard.engine.ike.v1.quick_mode import QuickMode, QuickModeFailure, QuickModeParams, QuickModeProbeAnswer
-from wizard.engine.ike.v1.sa import ZERO_COOKIE, IsakmpSA, encode_message, hash_payload_rest
-from wizard.engine.ike.v1.stats import IKEv1Stats
-
-Role = Literal["initiator", "responder"]
-Phase1 = MainMode  # AggressiveMode subclasses MainMode
-
-# Wider offers sent once after NO_PROPOSAL_CHOSEN, only to tell the user what the peer would accept.
-PROBE_IKE_PROPOSALS = (
-    "aes256-sha256-modp2048", "aes128-sha256-modp2048", "aes256-sha1-modp2048", "aes128-sha1-modp2048",
-    "aes256-sha512-modp4096", "aes256-sha384-modp3072", "aes256-sha256-ecp256", "aes256-sha384-ecp384",
-    "aes256-sha1-modp1536", "aes128-sha1-modp1536", "aes256-sha1-modp1024", "aes128-sha1-modp1024",
-    "aes256-sha256-modp1024", "3des-sha1-modp1024", "3des-md5-modp1024", "3des-sha1-modp1536",
-    "3des-sha1-modp2048", "aes128-md5-modp1024", "des-sha1-modp768", "des-md5-modp768", "3des-md5-modp768",
-)  # fmt: skip
-PROBE_ESP_PROPOSALS = (
-    "aes256-sha256", "aes128-sha256", "aes256-sha1", "aes128-sha1", "aes256gcm16", "aes128gcm16",
-    "aes256-sha512", "aes256-sha384", "3des-sha1", "3des-md5", "aes128-md5", "aes256-md5", "des-md5", "des-sha1",
-)  # fmt: skip
-
-PSK_ERROR_NOTIFIES = frozenset({NotifyType.INVALID_PAYLOAD_TYPE, NotifyType.PAYLOAD_MALFORMED,
-                                NotifyType.INVALID_HASH_INFORMATION, NotifyType.AUTHENTICATION_FAILED})  # fmt: skip
-XAUTH_WAIT = 30.0
-EXCHANGE_LINGER = 120.0
+from wizard.engine.ike.v1.proposals import Phase1Suite, phase1_suites
+from wizard.engine.ike.v1.sa import ZERO_COOKIE, IsakmpSA, encode_message
+from wizard.engine.ike.v1.transactions import TransactionsMixin
 
 
-class State(Enum):
-    IDLE = auto()
-    PHASE1 = auto()
-    XAUTH = auto()
-    MODE_CONFIG = auto()
-    QUICK_MODE = auto()
-    ESTABLISHED = auto()
-    CLOSED = auto()
-
-
-class Datagram(tuple[bytes, int]):
-    """``(data, dest_port)``; ``source_port`` is the local socket to send from (500 or 4500)."""
-
-    source_port: int
-
-    def __new__(cls, data: bytes, dest_port: int, source_port: int) -> Datagram:
-        obj = super().__new__(cls, (data, dest_port))
-        obj.source_port = source_port
-        return obj
-
-    @property
-    def data(self) -> bytes:
-        return self[0]
-
-    @property
-    def dest_port(self) -> int:
-        return self[1]
-
-
-@dataclass
-class _Exchange:
-    sa: IsakmpSA
-    mid: int
-    kind: str  # phase1 | quick | xauth_req | xauth_set | cfg | info | peer
-    last_out: bytes | None = None
-    last_in: bytes | None = None
-    seen: set[bytes] = field(default_factory=set)
-    waiting: bool = False
-    next_at: float | None = None
-    tries: int = 0
-    finished_at: float | None = None
-    quick: QuickMode | None = None
-    phase1: Phase1 | None = None
-    xauth_ok: bool = False
-    rejected: list[str] = field(default_factory=list)
-    xauth_user: str = ""
-    initial: bool = False
-
-
-@dataclass
-class _Child:
-    sa: ChildSA
-    created: float
-    ours: bool
-    rekey_at: float | None
-    expire_at: float | None
-    delete_at: float | None = None
-    replaced: bool = False
-    rekeying: bool = False
-    deleted: bool = False
-
-
-@dataclass
-class _Probe:
-    kind: str  # "ike" | "esp"
-    offered: list[str]
-    what: str
-    sa: IsakmpSA | None = None
-    mid: int = 0
-    spi_in: bytes = b""
-    pfs: str = ""
-
-
-@dataclass
-class _XauthPending:
-    exchange: _Exchange
-    prompt: xauth.XauthPrompt
-
-
-class IKEv1Connection:
+class IKEv1Connection(TransactionsMixin, QuickModeMixin):
     """One IKEv1 peer relationship as initiator (client) or responder (gateway)."""
-
-    def __init__(self, role: Role, config: IKEv1Config) -> None:
-        if role not in ("initiator", "responder"):
-            raise ValueError(f"role must be 'initiator' or 'responder', not {role!r}")
-        self.role: Role = role
-        self.config = config
-        self.stats = IKEv1Stats()
-        self.state = State.IDLE
-        self._rand: Callable[[int], bytes] = config.random_bytes
-        self._suites: list[Phase1Suite] = phase1_suites(config.ike_proposals)
-        if not self._suites:
-            raise ValueError("none of the IKE proposals can be used with IKEv1 (it has no AEAD or XCBC in phase 1)")
-        self._esp: list[EspSuite] = []
-        self._pfs: DHGroup | None = None
-        if config.child is not None:
-            self._esp, group = esp_suites(config.child.esp_proposals)
-            self._pfs = dh_group(config.child.pfs_group) if config.child.pfs_group else group
-            if not self._esp:
-                raise ValueError("none of the ESP proposals can be used with IKEv1")
-        self._events: deque[Event] = deque()
-        self._out: list[Datagram] = []
-        self._sas: dict[bytes, IsakmpSA] = {}
-        self._phase1: dict[bytes, Phase1] = {}
-        self._ike: IsakmpSA | None = None
-        self._exchanges: dict[tuple[bytes, int], _Exchange] = {}
-        self._children: list[_Child] = []
-        self.local_port = config.local_port
-        self.peer_port = config.peer_port
-        self.peer_address = config.peer_address
-        self.nat_detected = False
-        self.local_behind_nat = False
-        self._nat_variant = NatTVariant.NONE
-        self.virtual_address: str | None = None
-        self.peer_virtual_address: str | None = None
-        self._xauth_creds: tuple[str, str] | None = None
-        if config.xauth_username is not None and config.xauth_password is not None:
-            self._xauth_creds = (config.xauth_username, config.xauth_password)
-        self._xauth_pending: _XauthPending | None = None
-        self._xauth_deadline: float | None = None
-        self._dpd: DeadPeerDetection | None = None
-        self._probe: _Probe | None = None
-        self._closing_reason = ""
-        self.last_failure: str | None = None  # a refused Quick Mode (responder), for the closing reason
-
-    # --- public API ------------------------------------------------------------------------------
-
-    @property
-    def peer_label(self) -> str:
-        return "the gateway" if self.role == "initiator" else "the client"
 
     @property
     def established(self) -> bool:
         return self.state is State.ESTABLISHED
-
-    @property
-    def children(self) -> list[ChildSA]:
-        return [c.sa for c in self._children if not c.deleted]
 
     @property
     def ike_sa(self) -> IsakmpSA | None:
@@ -351,68 +190,6 @@ class IKEv1Connection:
         self._start_phase1(now, self._suites, rekey=True)
         return True
 
-    def _closed(self) -> bool:
-        return self.state is State.CLOSED
-
-    # --- sending ---------------------------------------------------------------------------------
-
-    def _emit(self, event: Event) -> None:
-        self._events.append(event)
-
-    def _send_raw(self, data: bytes) -> None:
-        self.stats.sent += 1
-        self._out.append(Datagram(frame(data, self.local_port, self.config.nat_t_port), self.peer_port, self.local_port))
-
-    def _send(self, ex: _Exchange, data: bytes, now: float, *, expect_reply: bool) -> None:
-        ex.last_out = data
-        ex.waiting = expect_reply
-        ex.tries = 0
-        ex.next_at = now + self.config.retransmit_initial if expect_reply else None
-        if not expect_reply:
-            ex.finished_at = now
-        self._send_raw(data)
-
-    def _retransmit(self, ex: _Exchange, now: float) -> None:
-        cfg = self.config
-        if ex.tries >= cfg.max_retransmits or ex.last_out is None:
-            ex.waiting = False
-            ex.finished_at = now
-            self._exchange_timed_out(ex, now)
-            return
-        ex.tries += 1
-        self.stats.retransmissions += 1
-        wait = min(cfg.retransmit_cap, cfg.retransmit_initial * cfg.retransmit_factor**ex.tries)
-        ex.next_at = now + wait
-        self._send_raw(ex.last_out)
-
-    @staticmethod
-    def _accepted(ex: _Exchange, digest: bytes) -> None:
-        ex.last_in = digest
-        ex.seen.add(digest)
-
-    def _new_exchange(self, sa: IsakmpSA, kind: str, mid: int | None = None) -> _Exchange:
-        if mid is None:
-            while True:
-                mid = int.from_bytes(self._rand(4), "big")
-                if mid and (sa.cky_i, mid) not in self._exchanges:
-                    break
-        ex = _Exchange(sa, mid, kind)
-        self._exchanges[(sa.cky_i, mid)] = ex
-        return ex
-
-    def _new_cookie(self) -> bytes:
-        while True:
-            c = self._rand(8)
-            if c != ZERO_COOKIE and c[:4] != b"\x00\x00\x00\x00" and c not in self._sas:
-                return c
-
-    def _informational(self, sa: IsakmpSA, payloads: list[Payload], now: float) -> _Exchange:
-        ex = self._new_exchange(sa, "info")
-        self._send(ex, info.protected(sa, ex.mid, payloads), now, expect_reply=False)
-        return ex
-
-    # --- dispatch --------------------------------------------------------------------------------
-
     def _dispatch(
         self, header: Header, msg: bytes, now: float, local_port: int, remote_address: str | None, remote_port: int | None
     ) -> None:
@@ -467,26 +244,6 @@ class IKEv1Connection:
             self.peer_address = remote_address
         if remote_port:
             self.peer_port = remote_port
-
-    def _decrypt(self, sa: IsakmpSA, header: Header, msg: bytes) -> tuple[tuple[Payload, ...], bytes, bytes]:
-        """(payloads, bytes after the leading HASH, next IV); counts and re-raises failures."""
-        try:
-            chain, plain, iv = sa.decrypt(header, msg)
-        except ParseError:
-            self.stats.decrypt_failed += 1
-            raise
-        return chain.payloads, hash_payload_rest(chain, plain), iv
-
-    def _check_hash1(self, sa: IsakmpSA, mid: int, payloads: tuple[Payload, ...], rest: bytes) -> None:
-        assert sa.suite is not None and sa.keys is not None
-        if not payloads or payloads[0].type != PayloadType.HASH:
-            self.stats.hash_failed += 1
-            raise ParseError("protected message without a leading HASH payload")
-        if not kdf.same(payloads[0].body, kdf.qm_hash1(sa.suite.hash, sa.keys.skeyid_a, mid, rest)):
-            self.stats.hash_failed += 1
-            raise ParseError("HASH(1) did not verify")
-
-    # --- phase 1 ---------------------------------------------------------------------------------
 
     def _context(self, suites: list[Phase1Suite], probe: bool = False) -> Phase1Context:
         return Phase1Context(
@@ -636,7 +393,7 @@ class IKEv1Connection:
             return failures.wrong_psk_sent(self.peer_label)
         return f"the identity from {self.peer_label} could not be decrypted: the pre-shared key is probably wrong"
 
-    def _phase1_failed(self, sa: IsakmpSA, ex: _Exchange, f: Phase1Failure, now: float) -> None:
+    def _phase1_failed(self, sa: IsakmpSA, ex: Exchange, f: Phase1Failure, now: float) -> None:
         if f.send and f.notify is not None:
             self._send_raw(info.plain_notify(sa.cky_i, sa.cky_r, f.notify))
         self._drop_sa(sa)
@@ -692,29 +449,10 @@ class IKEv1Connection:
             else:
                 self.state = State.QUICK_MODE
 
-    def _delete_ike_sa(self, sa: IsakmpSA, now: float) -> None:
-        if sa.established and not sa.deleted and sa.has_keys:
-            self._informational(sa, [info.delete_isakmp(sa)], now)
-        sa.deleted = True
-        for ex in list(self._exchanges.values()):
-            if ex.sa is sa and ex.waiting:
-                ex.waiting = False
-                ex.finished_at = now
-                if ex.quick is not None and isinstance(ex.quick.rekey_of, _Child):
-                    self._retry_rekey_later(ex.quick.rekey_of, now, delay=0.0)
-
-    def _drop_sa(self, sa: IsakmpSA) -> None:
-        self._sas.pop(sa.cky_i, None)
-        self._phase1.pop(sa.cky_i, None)
-        for key in [k for k, ex in self._exchanges.items() if ex.sa is sa]:
-            del self._exchanges[key]
-
-    # --- NO_PROPOSAL_CHOSEN diagnosis --------------------------------------------------------------
-
     def _start_ike_probe(self, now: float) -> None:
         offered = [s.pretty for s in self._suites]
         wider = [s for s in phase1_suites(PROBE_IKE_PROPOSALS) if s not in self._suites]
-        self._probe = _Probe("ike", offered, "the IKE (phase 1) SA")
+        self._probe = Probe("ike", offered, "the IKE (phase 1) SA")
         if not wider:
             self._probe_failed(now, probed=False)
             return
@@ -743,8 +481,6 @@ class IKEv1Connection:
         list_name = "IKE proposals" if probe.kind == "ike" else "ESP proposals"
         reason = failures.no_proposal_initiator(probe.what, probe.offered, peer=self.peer_label, probed=probed, list_name=list_name)
         self._fail(reason, now, NotifyType.NO_PROPOSAL_CHOSEN)
-
-    # --- informational ---------------------------------------------------------------------------
 
     def _on_informational(self, sa: IsakmpSA, header: Header, msg: bytes, digest: bytes, now: float) -> None:
         encrypted = bool(header.flags & V1Flags.ENCRYPTION)
@@ -789,7 +525,7 @@ class IKEv1Connection:
         if self._dpd is not None:
             self._dpd.heard(now)
 
-    def _on_notify(self, sa: IsakmpSA, ex: _Exchange, n: NotifyPayload, now: float) -> None:
+    def _on_notify(self, sa: IsakmpSA, ex: Exchange, n: NotifyPayload, now: float) -> None:
         if n.notify_type == NotifyType.R_U_THERE:
             if len(n.data) == 4:
                 ack = self._informational(sa, [info.dpd_notify(sa, True, int.from_bytes(n.data, "big"))], now)
@@ -879,431 +615,7 @@ class IKEv1Connection:
         if self.state is State.ESTABLISHED and not self.children:
             self._shutdown(now, f"{self.peer_label} closed the connection (deleted the last IPsec SA)", by_peer=True)
 
-    # --- XAUTH and Mode Config -------------------------------------------------------------------
-
-    def _on_transaction(self, sa: IsakmpSA, header: Header, msg: bytes, digest: bytes, now: float) -> None:
-        payloads, rest, iv = self._decrypt(sa, header, msg)
-        self._check_hash1(sa, header.message_id, payloads, rest)
-        attr_payload = next((p for p in payloads if p.type == PayloadType.ATTRIBUTE), None)
-        if attr_payload is None:
-            raise ParseError("transaction exchange without an attribute payload")
-        attrs = AttributePayload.decode(attr_payload.body)
-        sa.commit_iv(header.message_id, iv)
-        if self._dpd is not None:
-            self._dpd.heard(now)
-        key = (sa.cky_i, header.message_id)
-        ex = self._exchanges.get(key)
-        if ex is None:
-            ex = self._new_exchange(sa, "peer", header.message_id)
-            self._accepted(ex, digest)
-            ex.finished_at = now
-            if not self._peer_transaction(sa, ex, attrs, now):
-                # Not now (e.g. before XAUTH finished): forget it so the peer's retransmission is looked at again.
-                self._exchanges.pop((sa.cky_i, header.message_id), None)
-                self.stats.unexpected_dropped += 1
-            return
-        self._accepted(ex, digest)
-        if not ex.waiting:
-            self.stats.unexpected_dropped += 1
-            return
-        ex.waiting = False
-        ex.finished_at = now
-        if ex.kind == "xauth_req" and attrs.cfg_type == CfgType.REPLY:
-            self._xauth_server_reply(sa, attrs, now)
-        elif ex.kind == "xauth_set" and attrs.cfg_type == CfgType.ACK:
-            self._xauth_server_done(sa, ex, now)
-        elif ex.kind == "cfg" and attrs.cfg_type == CfgType.REPLY:
-            try:
-                received = mode_config.check_reply(attrs)
-            except ParseError:
-                self._fail(f"{self.peer_label} answered the Mode Config request without an address", now, None)
-                return
-            self._mode_config_received(received, now)
-        else:
-            self.stats.unexpected_dropped += 1
-
-    def _peer_transaction(self, sa: IsakmpSA, ex: _Exchange, attrs: AttributePayload, now: float) -> bool:
-        is_x = xauth.is_xauth(attrs)
-        client = self.role == "initiator"
-        if is_x and attrs.cfg_type == CfgType.REQUEST and client:
-            prompt = xauth.parse_request(attrs)
-            self._xauth_deadline = None
-            creds = self._xauth_creds
-            self._emit(XauthRequested(prompt.message, answered_from_config=creds is not None))
-            if creds is None:
-                self._xauth_pending = _XauthPending(ex, prompt)
-            else:
-                self._send_xauth_reply(ex, prompt, now)
-        elif is_x and attrs.cfg_type == CfgType.SET and client:
-            ok = xauth.status_of(attrs)
-            ex.last_out = info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, xauth.ack(attrs).encode())], ExchangeType.TRANSACTION)
-            self._send_raw(ex.last_out)
-            user = self._xauth_creds[0] if self._xauth_creds else ""
-            if ok:
-                sa.xauth_done = True
-                self._emit(XauthDone(True, user))
-                if self.state is State.XAUTH:
-                    if self.config.mode_config:
-                        self._start_mode_config(now)
-                    else:
-                        self._start_first_child(now)
-            else:
-                self._emit(XauthDone(False, user))
-                self._fail(f"{self.peer_label} rejected the user name or password (XAUTH)", now, None)
-        elif not is_x and attrs.cfg_type == CfgType.SET and self.role == "initiator":
-            reply = mode_config.ack(attrs)
-            ex.last_out = info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, reply.encode())], ExchangeType.TRANSACTION)
-            self._send_raw(ex.last_out)
-            received = mode_config.parse(attrs)
-            if received.address is not None:
-                self._mode_config_received(received, now)
-        elif not is_x and attrs.cfg_type == CfgType.REQUEST and self.role == "responder":
-            return self._mode_config_serve(sa, ex, attrs, now)
-        else:
-            return False
-        return True
-
-    def _send_xauth_reply(self, ex: _Exchange, prompt: xauth.XauthPrompt, now: float) -> None:
-        assert self._xauth_creds is not None
-        reply = xauth.reply(prompt, *self._xauth_creds)
-        ex.last_out = info.protected(ex.sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, reply.encode())], ExchangeType.TRANSACTION)
-        ex.finished_at = now
-        self._send_raw(ex.last_out)
-
-    def _send_xauth_request(self, sa: IsakmpSA, now: float) -> None:
-        ex = self._new_exchange(sa, "xauth_req")
-        req = xauth.request(int.from_bytes(self._rand(2), "big"))
-        self._send(ex, info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, req.encode())], ExchangeType.TRANSACTION), now,
-                   expect_reply=True)  # fmt: skip
-
-    def _xauth_server_reply(self, sa: IsakmpSA, attrs: AttributePayload, now: float) -> None:
-        creds = xauth.parse_reply(attrs)
-        check = self.config.xauth_check
-        ok = creds is not None and check is not None and bool(check(*creds))
-        ex = self._new_exchange(sa, "xauth_set")
-        ex.xauth_ok = ok
-        ex.xauth_user = creds[0] if creds else ""
-        status = xauth.status_set(attrs.identifier, ok)
-        self._send(ex, info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, status.encode())], ExchangeType.TRANSACTION), now,
-                   expect_reply=True)  # fmt: skip
-
-    def _xauth_server_done(self, sa: IsakmpSA, ex: _Exchange, now: float) -> None:
-        self._emit(XauthDone(ex.xauth_ok, ex.xauth_user))
-        if not ex.xauth_ok:
-            self._fail(f"{self.peer_label} gave a wrong XAUTH user name or password (user {ex.xauth_user!r})", now, None)
-            return
-        sa.xauth_done = True
-        sa.xauth_user = ex.xauth_user
-        if self.state is State.XAUTH:
-            self.state = State.QUICK_MODE
-
-    def _start_mode_config(self, now: float) -> None:
-        sa = self._ike
-        assert sa is not None
-        self.state = State.MODE_CONFIG
-        ex = self._new_exchange(sa, "cfg")
-        req = mode_config.request(int.from_bytes(self._rand(2), "big"))
-        self._send(ex, info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, req.encode())], ExchangeType.TRANSACTION), now,
-                   expect_reply=True)  # fmt: skip
-
-    def _mode_config_received(self, received: ModeConfigReceived, now: float) -> None:
-        first = self.virtual_address is None
-        self.virtual_address = received.address
-        self._emit(received)
-        if (first and self.state is State.MODE_CONFIG) or self.state is State.XAUTH:
-            self._start_first_child(now)
-
-    def _implicit_xauth_ack(self, sa: IsakmpSA, now: float) -> None:
-        """A protected request after our XAUTH SET(OK) means the client got it even if its ACK was lost."""
-        if sa.xauth_done:
-            return
-        for ex in list(self._exchanges.values()):
-            if ex.sa is sa and ex.kind == "xauth_set" and ex.waiting and ex.xauth_ok:
-                ex.waiting = False
-                ex.finished_at = now
-                self._xauth_server_done(sa, ex, now)
-                return
-
-    def _mode_config_serve(self, sa: IsakmpSA, ex: _Exchange, attrs: AttributePayload, now: float) -> bool:
-        provider = self.config.mode_config_provider
-        self._implicit_xauth_ack(sa, now)
-        if not sa.xauth_done:
-            return False
-        lease = provider(sa.xauth_user or sa.peer_id) if provider is not None else None
-        if lease is None:
-            ex.last_out = info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, AttributePayload(CfgType.REPLY, attrs.identifier, ()).encode())],
-                                         ExchangeType.TRANSACTION)  # fmt: skip
-            self._send_raw(ex.last_out)
-            self._fail(f"no virtual address could be handed to {self.peer_label} (Mode Config)", now, None)
-            return True
-        self.peer_virtual_address = lease.address
-        reply = mode_config.reply(attrs, lease)
-        ex.last_out = info.protected(sa, ex.mid, [Payload(PayloadType.ATTRIBUTE, reply.encode())], ExchangeType.TRANSACTION)
-        self._send_raw(ex.last_out)
-        self._emit(ModeConfigReceived(lease.address, lease.netmask, lease.dns, (), lease.domain, lease.split_include, lease.banner))
-        return True
-
-    # --- quick mode ------------------------------------------------------------------------------
-
-    def _qm_params(self, suites: list[EspSuite], probe: bool = False) -> QuickModeParams:
-        child = self.config.child
-        assert child is not None
-        local_addr = self.virtual_address or self.config.local_address
-        local_ts = child.local_ts or TrafficSelector.host(local_addr)
-        remote_ts = child.remote_ts or TrafficSelector.host(self.peer_virtual_address or self.peer_address)
-        tunnel = child.mode == "tunnel"
-        udp = self.nat_detected and self._nat_variant is not NatTVariant.NONE
-        return QuickModeParams(
-            suites=suites,
-            pfs_group=self._pfs,
-            tunnel=tunnel,
-            udp=udp,
-            draft_nat_t=self._nat_variant is NatTVariant.DRAFT,
-            local_ts=local_ts,
-            remote_ts=remote_ts,
-            lifetime=Lifetime(child.lifetime_seconds, child.lifetime_kilobytes),
-            send_ids=child.send_ids,
-            nat_oa=(self.config.local_address, self.peer_address) if udp and not tunnel else None,
-            probe=probe,
-        )
-
-    def _start_first_child(self, now: float) -> None:
-        if self.config.child is None:
-            self.state = State.ESTABLISHED
-            return
-        self.state = State.QUICK_MODE
-        ex = self._start_quick(now)
-        ex.initial = True
-
-    def _start_quick(self, now: float, rekey_of: _Child | None = None, probe_suites: list[EspSuite] | None = None) -> _Exchange:
-        sa = self._ike
-        assert sa is not None
-        ex = self._new_exchange(sa, "quick")
-        params = self._qm_params(probe_suites if probe_suites is not None else self._esp, probe=probe_suites is not None)
-        qm = QuickMode(sa, ex.mid, True, self._rand, self.peer_label, params, rekey_of=rekey_of)
-        ex.quick = qm
-        self._send(ex, sa.encrypt(ExchangeType.QUICK_MODE, ex.mid, qm.start()), now, expect_reply=True)
-        return ex
-
-    def _on_quick(self, sa: IsakmpSA, header: Header, msg: bytes, digest: bytes, now: float) -> None:
-        payloads, rest, iv = self._decrypt(sa, header, msg)
-        key = (sa.cky_i, header.message_id)
-        ex = self._exchanges.get(key)
-        if ex is None:
-            self._quick_responder(sa, header, payloads, rest, iv, digest, now)
-            return
-        qm = ex.quick
-        if qm is None:
-            self.stats.unexpected_dropped += 1
-            return
-        if qm.initiator and qm.state == "wait_qm2":
-            try:
-                out = qm.handle_qm2(payloads, rest)
-            except QuickModeProbeAnswer as answer:
-                sa.commit_iv(header.message_id, iv)
-                self._quick_probe_answered(ex, answer, now)
-                return
-            except QuickModeFailure as f:
-                if f.notify == NotifyType.INVALID_HASH_INFORMATION:
-                    self.stats.hash_failed += 1
-                    raise ParseError(f.reason) from None
-                sa.commit_iv(header.message_id, iv)
-                self._quick_failed(ex, f.reason, f.notify, now)
-                return
-            sa.commit_iv(header.message_id, iv)
-            self._accepted(ex, digest)
-            self._send(ex, sa.encrypt(ExchangeType.QUICK_MODE, ex.mid, out), now, expect_reply=False)
-            if self._dpd is not None:
-                self._dpd.heard(now)
-            assert qm.result is not None
-            rekey_of = qm.rekey_of if isinstance(qm.rekey_of, _Child) else None
-            self._child_up(qm, ours=True, rekey_of=rekey_of, now=now)
-        elif not qm.initiator and qm.state == "wait_qm3":
-            try:
-                qm.handle_qm3(payloads)
-            except QuickModeFailure:
-                self.stats.hash_failed += 1
-                raise ParseError("HASH(3) did not verify") from None
-            sa.commit_iv(header.message_id, iv)
-            self._accepted(ex, digest)
-            ex.waiting = False
-            ex.finished_at = now
-            if self._dpd is not None:
-                self._dpd.heard(now)
-            self._child_up(qm, ours=False, rekey_of=None, now=now)
-        else:
-            self.stats.unexpected_dropped += 1
-
-    def _quick_responder(
-        self, sa: IsakmpSA, header: Header, payloads: tuple[Payload, ...], rest: bytes, iv: bytes, digest: bytes, now: float
-    ) -> None:
-        child = self.config.child
-        self._implicit_xauth_ack(sa, now)
-        if child is None or not sa.xauth_done or self._closed():
-            self.stats.unexpected_dropped += 1
-            return
-        qm = QuickMode(sa, header.message_id, False, self._rand, self.peer_label)
-        allowed_remote = child.remote_ts or TrafficSelector.host(self.peer_virtual_address or self.peer_address)
-        allowed_local = child.local_ts or TrafficSelector.host(self.virtual_address or self.config.local_address)
-        try:
-            out = qm.handle_qm1(
-                payloads, rest, self._esp, self._pfs, child.mode == "tunnel", allowed_local, allowed_remote,
-                Lifetime(child.lifetime_seconds, child.lifetime_kilobytes), self.nat_detected,
-                lambda ts: ts.start == ts.end,
-            )  # fmt: skip
-        except QuickModeFailure as f:
-            if f.notify == NotifyType.INVALID_HASH_INFORMATION:
-                self.stats.hash_failed += 1
-                raise ParseError(f.reason) from None
-            sa.commit_iv(header.message_id, iv)
-            ex = self._new_exchange(sa, "peer", header.message_id)
-            self._accepted(ex, digest)
-            ex.finished_at = now
-            if f.notify is not None:
-                self._informational(sa, [info.notify(f.notify, ProtocolId.ESP, f.spi)], now)
-            self.last_failure = f.reason
-            return
-        sa.commit_iv(header.message_id, iv)
-        ex = self._new_exchange(sa, "quick", header.message_id)
-        ex.quick = qm
-        self._accepted(ex, digest)
-        self._send(ex, sa.encrypt(ExchangeType.QUICK_MODE, ex.mid, out), now, expect_reply=True)
-        if self._dpd is not None:
-            self._dpd.heard(now)
-
-    def _quick_rejected(self, ex: _Exchange, code: int, now: float) -> None:
-        ex.waiting = False
-        ex.finished_at = now
-        qm = ex.quick
-        assert qm is not None and qm.params is not None
-        probe = self._probe
-        if probe is not None and probe.kind == "esp" and probe.mid == ex.mid:
-            self._probe_failed(now, probed=code == NotifyType.NO_PROPOSAL_CHOSEN)
-            return
-        if code == NotifyType.NO_PROPOSAL_CHOSEN:
-            offered = [self._esp_label(s) for s in self._esp]
-            if ex.initial and self.config.probe_on_no_proposal:
-                wider = [s for s in esp_suites(PROBE_ESP_PROPOSALS)[0] if s not in self._esp]
-                self._probe = _Probe("esp", offered, self._child_what())
-                if wider:
-                    pex = self._start_quick(now, probe_suites=wider)
-                    assert pex.quick is not None
-                    self._probe.mid = pex.mid
-                    self._probe.spi_in = pex.quick.spi_in
-                    return
-                self._probe_failed(now, probed=False)
-                return
-            reason = failures.no_proposal_initiator(self._child_what(), offered, peer=self.peer_label, list_name="ESP proposals")
-        elif code == NotifyType.INVALID_ID_INFORMATION:
-            p = qm.params
-            reason = (f"{self.peer_label} rejected the traffic selectors {p.local_ts} <-> {p.remote_ts} "
-                      "(INVALID_ID_INFORMATION): check the local and remote networks of the profile")  # fmt: skip
-        else:
-            reason = failures.peer_notify(self.peer_label, code, "Quick Mode")
-        self._quick_failed(ex, reason, code, now)
-
-    def _esp_label(self, suite: EspSuite) -> str:
-        from wizard.engine.ike.v1.proposals import pretty_group
-
-        return suite.pretty + (f"/{pretty_group(self._pfs)}" if self._pfs else "")
-
-    def _child_what(self) -> str:
-        mode = self.config.child.mode if self.config.child else "transport"
-        return f"the IPsec SA ({mode} mode)"
-
-    def _quick_probe_answered(self, ex: _Exchange, answer: QuickModeProbeAnswer, now: float) -> None:
-        ex.waiting = False
-        ex.finished_at = now
-        probe = self._probe
-        self._probe = None
-        if ex.quick is not None and self._ike is not None:
-            self._informational(self._ike, [info.delete_esp([ex.quick.spi_in])], now)
-        suite = answer.offer.suite
-        choice = suite.pretty + (f"/{answer.offer.group.name.upper()}" if answer.offer.group else "")
-        reason = failures.no_proposal_initiator(
-            probe.what if probe else self._child_what(), probe.offered if probe else [], peer=self.peer_label,
-            probe_choice=choice, probe_choice_legacy=suite.legacy, allow_legacy=self.config.allow_legacy,
-            list_name="ESP proposals",
-        )  # fmt: skip
-        self._fail(reason, now, NotifyType.NO_PROPOSAL_CHOSEN)
-
-    def _quick_failed(self, ex: _Exchange, reason: str, notify: int | None, now: float) -> None:
-        ex.waiting = False
-        ex.finished_at = now
-        qm = ex.quick
-        if qm is not None and isinstance(qm.rekey_of, _Child):
-            self._retry_rekey_later(qm.rekey_of, now)
-            return
-        if ex.initial or not self.children:
-            self._fail(reason, now, notify)
-
-    def _retry_rekey_later(self, c: _Child, now: float, delay: float = 10.0) -> None:
-        """A child rekey did not complete: try again while the old SA still has time left."""
-        c.rekeying = False
-        if c.expire_at is None or now + delay < c.expire_at:
-            c.rekey_at = now + delay
-        else:
-            c.rekey_at = None
-
-    def _child_up(self, qm: QuickMode, *, ours: bool, rekey_of: _Child | None, now: float) -> None:
-        r = qm.result
-        assert r is not None
-        child_cfg = self.config.child
-        assert child_cfg is not None
-        sa = ChildSA(
-            spi_in=int.from_bytes(r.spi_in, "big"),
-            spi_out=int.from_bytes(r.spi_out, "big"),
-            cipher=r.suite.cipher,
-            integrity=r.suite.integrity,
-            enc_key_in=r.enc_key_in,
-            enc_key_out=r.enc_key_out,
-            auth_key_in=r.auth_key_in,
-            auth_key_out=r.auth_key_out,
-            mode="tunnel" if r.tunnel else "transport",
-            local_ts=r.local_ts,
-            remote_ts=r.remote_ts,
-            local_address=self.config.local_address,
-            peer_address=self.peer_address,
-            encapsulated=r.udp,
-            local_port=self.local_port,
-            peer_port=self.peer_port,
-            lifetime_seconds=r.lifetime.seconds,
-            lifetime_kilobytes=r.lifetime.kilobytes,
-            pfs_group=r.pfs_group,
-            nat_oa_local=self.config.local_address if r.udp and not r.tunnel else None,
-            nat_oa_peer=r.nat_oa_peer,
-        )
-        life = r.lifetime.seconds
-        margin = min(child_cfg.rekey_margin, life / 2) if life else 0.0
-        entry = _Child(sa, now, ours, now + life - margin if (life and ours) else None, now + life if life else None)
-        old = rekey_of
-        if old is None:
-            old = next((c for c in self._children if not c.deleted and not c.replaced
-                        and c.sa.local_ts == sa.local_ts and c.sa.remote_ts == sa.remote_ts), None)  # fmt: skip
-        self._children.append(entry)
-        if old is not None and not old.deleted and not old.replaced:
-            old.replaced = True
-            old.rekeying = False
-            old.delete_at = now + self.config.rekey_overlap
-            self.stats.child_rekeys += 1
-            self._emit(ChildSARekeyed(old.sa, sa))
-        else:
-            self._emit(ChildSAUp(sa))
-        if self.state in (State.QUICK_MODE, State.XAUTH, State.MODE_CONFIG):
-            self.state = State.ESTABLISHED
-
-    def _delete_child(self, c: _Child, now: float, reason: str, *, by_peer: bool, notify: bool = True) -> None:
-        if c.deleted:
-            return
-        c.deleted = True
-        ike = self._ike
-        if notify and ike is not None and ike.established and not ike.deleted:
-            self._informational(ike, [info.delete_esp([c.sa.spi_in.to_bytes(4, "big")])], now)
-        self._emit(ChildSADeleted(c.sa, reason, by_peer))
-
-    # --- timers ----------------------------------------------------------------------------------
-
-    def _exchange_timed_out(self, ex: _Exchange, now: float) -> None:
+    def _exchange_timed_out(self, ex: Exchange, now: float) -> None:
         if ex.kind == "phase1":
             handler = ex.phase1
             probe = self._probe
@@ -1380,25 +692,6 @@ class IKEv1Connection:
             if not self.children:
                 self._shutdown(now, "the IKE SA expired", by_peer=False)
 
-    def _children_tick(self, now: float) -> None:
-        for c in list(self._children):
-            if self.state is State.CLOSED:
-                return
-            if c.deleted:
-                continue
-            if c.delete_at is not None and now >= c.delete_at:
-                self._delete_child(c, now, "replaced by a rekeyed IPsec SA", by_peer=False)
-            elif c.expire_at is not None and now >= c.expire_at:
-                self._delete_child(c, now, "the IPsec SA expired", by_peer=False)
-                self._maybe_finished_by_peer(now)
-            elif c.rekey_at is not None and now >= c.rekey_at and not c.rekeying and not c.replaced:
-                if self._ike is not None and self._ike.established and not self._ike.deleted and self.state is State.ESTABLISHED:
-                    c.rekeying = True
-                    self._start_quick(now, rekey_of=c)
-                else:
-                    c.rekey_at = None
-        self._children = [c for c in self._children if not c.deleted]
-
     def _gc(self, now: float) -> None:
         for key, ex in list(self._exchanges.items()):
             if not ex.waiting and ex.finished_at is not None and now - ex.finished_at > EXCHANGE_LINGER and ex.kind != "phase1":
@@ -1409,31 +702,6 @@ class IKEv1Connection:
             old = sa.established_at and now - sa.established_at > EXCHANGE_LINGER
             if sa.deleted and sa is not self._ike and not busy and old:
                 self._drop_sa(sa)
-
-    # --- endings ---------------------------------------------------------------------------------
-
-    def _fail(self, reason: str, now: float, notify: int | None) -> None:
-        if self.state is State.CLOSED:
-            return
-        name = failures.notify_name(notify) if notify is not None else None
-        self._emit(ConnectionFailed(reason, name))
-        self._shutdown(now, reason, by_peer=False)
-
-    def _shutdown(self, now: float, reason: str, *, by_peer: bool, tell_peer: bool = True) -> None:
-        ike = self._ike
-        usable = tell_peer and ike is not None and ike.established and not ike.deleted
-        for c in self._children:
-            if not c.deleted:
-                self._delete_child(c, now, reason, by_peer=by_peer, notify=usable)
-        self._children = []
-        if usable and ike is not None:
-            self._delete_ike_sa(ike, now)
-        self._exchanges.clear()
-        self._phase1.clear()
-        self._xauth_deadline = None
-        self._dpd = None
-        self.state = State.CLOSED
-        self._emit(Closed(reason, by_peer))
 
 
 __all__ = ["Datagram", "IKEv1Connection", "Role", "State"]
