@@ -76,6 +76,7 @@ class ConnectionsWindow(QMainWindow):
         self.confirm: Confirm = self._confirm_dialog
         self.ask_export_path: AskPath = self._export_dialog
         self.last_diagnostics = ""
+        self._shown_parameters: list[tuple[str, str]] = []
         self.wizard: QWidget | None = None
         self.import_dialog: ImportDialog | None = None
         self.setObjectName("connectionsWindow")
@@ -346,11 +347,13 @@ class ConnectionsWindow(QMainWindow):
         )
         self.values["uptime"].setText(format_duration(counters.get("uptime", 0)) if connected else "–")
         self.graph.set_points(book.history.get(profile.id, []) if connected else [])
-        rows = sorted(negotiated.items())
-        self.parameters.setRowCount(len(rows))
-        for row, (key, value) in enumerate(rows):
-            self.parameters.setItem(row, 0, QTableWidgetItem(str(key)))
-            self.parameters.setItem(row, 1, QTableWidgetItem(str(value)))
+        rows = [(str(k), str(v)) for k, v in sorted(negotiated.items())]
+        if rows != self._shown_parameters:  # counters tick every second; keep the table (and selection) still
+            self._shown_parameters = rows
+            self.parameters.setRowCount(len(rows))
+            for row, (key, value) in enumerate(rows):
+                self.parameters.setItem(row, 0, QTableWidgetItem(key))
+                self.parameters.setItem(row, 1, QTableWidgetItem(value))
         description = describe_profile(profile)
         if self.profile_text.toPlainText() != description:
             self.profile_text.setPlainText(description)

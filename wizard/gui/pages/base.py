@@ -11,8 +11,10 @@ from collections.abc import Callable
 from PySide6.QtWidgets import (
     QAbstractButton,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
     QWizardPage,
@@ -124,6 +126,21 @@ class FlowPage(QWizardPage):
             self.refresh()
 
         button.toggled.connect(toggled)
+
+    def scrolling_body(self) -> QVBoxLayout:
+        """A layout inside a frameless scroll area filling the page (with the pending line below it),
+        so a long page stays usable in a small window or with large fonts."""
+        outer = QVBoxLayout(self)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.scroll_area.setWidget(body)
+        outer.addWidget(self.scroll_area, 1)
+        outer.addWidget(self.pending)
+        return layout
 
     def finish_layout(self, layout: QVBoxLayout) -> None:
         layout.addStretch()

@@ -11,13 +11,9 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QRadioButton,
-    QScrollArea,
     QSpinBox,
-    QVBoxLayout,
-    QWidget,
 )
 
 from wizard.gui.flow.new_connection import NewConnectionFlow, legacy_risks, mppe_choices
@@ -33,22 +29,13 @@ class OptionsPage(FlowPage):
         super().__init__(flow)
         self.setTitle(self.tr("Options"))
         self.setSubTitle(self.tr("The defaults suit most people; change them if your administrator says so."))
-        outer = QVBoxLayout(self)
-        self.scroll_area = scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(0, 0, 0, 0)
-        scroll.setWidget(body)
-        outer.addWidget(scroll)
+        layout = self.scrolling_body()
         layout.addWidget(self._traffic())
         layout.addWidget(self._dns())
         layout.addWidget(self._drops())
         self.security = self._security()
         layout.addWidget(self.security)
         layout.addStretch()
-        outer.addWidget(self.pending)
 
     # --- groups ----------------------------------------------------------------------------------
 

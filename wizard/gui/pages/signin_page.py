@@ -38,7 +38,7 @@ class SignInPage(FlowPage):
         self.secret_store = secrets
         self.setTitle(self.tr("How do you sign in?"))
         self.setSubTitle(self.tr("Use the account and keys your administrator gave you."))
-        layout = QVBoxLayout(self)
+        layout = self.scrolling_body()
         self.form = form = QFormLayout()
         layout.addLayout(form)
         self.username = self.add_line(form, "username", self.tr("&User name:"), self.tr("e.g. alice"))
@@ -107,7 +107,7 @@ class SignInPage(FlowPage):
         save.addWidget(self.policy_note)
         self.policy_group.idToggled.connect(self._policy_toggled)
         form.addRow(self.save_box)
-        self.finish_layout(layout)
+        layout.addStretch()
 
     def _file_row(self, form: QFormLayout, key: str, caption: str, file_filter: str) -> FilePicker:
         picker = FilePicker(key, caption.replace("&", "").rstrip(":"), file_filter)
@@ -183,6 +183,7 @@ class SignInPage(FlowPage):
         label = self.form.labelForField(column) if column is not None else None
         if isinstance(label, QLabel):
             label.setText(password_caption)
+            self.field_names[SecretKind.PASSWORD.value] = password_caption.replace("&", "").rstrip(":")
         for key in ("certificate_file", "private_key_file", "ca_file"):
             show_row(self.form, key, cert)
         self.form.setRowVisible(self.has_passphrase, cert)
