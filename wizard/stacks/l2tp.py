@@ -12,9 +12,10 @@ from typing import Protocol
 from wizard.engine.l2tp import events as lev
 from wizard.engine.l2tp.config import L2TPConfig
 from wizard.engine.l2tp.connection import L2TPConnection
+from wizard.engine.ppp.config import PPPConfig
 from wizard.net.transports import UdpEndpoint
-from wizard.stacks.base import Progress
-from wizard.stacks.ppp_stack import PppStack
+from wizard.stacks.base import NetworkApplier, Progress, StatusSink
+from wizard.stacks.ppp_stack import PppStack, RouteChoice
 from wizard.stacks.timer import EngineTimer
 
 L2TP_PORT = 1701
@@ -38,9 +39,21 @@ class L2tpStack(PppStack):
     protocol = "l2tp"
 
     def __init__(
-        self, *args: object, l2tp_config: L2TPConfig | None = None, source_port: int = 0, **kwargs: object
+        self,
+        gateway: str,
+        ppp_config: PPPConfig,
+        status: StatusSink,
+        applier: NetworkApplier,
+        *,
+        routing: RouteChoice | None = None,
+        connect_timeout: float = 30.0,
+        tun_name: str = "cw%d",
+        l2tp_config: L2TPConfig | None = None,
+        source_port: int = 0,
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(
+            gateway, ppp_config, status, applier, routing=routing, connect_timeout=connect_timeout, tun_name=tun_name
+        )
         self.l2tp_config = l2tp_config or L2TPConfig()
         self.source_port = source_port  # 0: ephemeral, so we never clash with a local xl2tpd on 1701
         self.l2tp: L2TPConnection | None = None

@@ -131,7 +131,7 @@ class PppStack(VpnStack):
         self._user_closed = loop.create_future()
         try:
             async with asyncio.timeout(self.connect_timeout):
-                self.gateway_address = await _resolve(self.gateway)
+                self.gateway_address = await resolve(self.gateway)
                 await self._open_carrier()
                 self.link = PppLink("client", self.ppp_config, self._carrier_send, self.status, self.counters)
                 self.link.start()
@@ -244,7 +244,7 @@ def link_local(interface_id: bytes | None) -> str | None:
     return str(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + interface_id))
 
 
-async def _resolve(host: str) -> str:
+async def resolve(host: str) -> str:
     """The IPv4 address of ``host`` (an address is returned as is)."""
     try:
         return str(ipaddress.IPv4Address(host))

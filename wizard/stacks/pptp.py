@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import secrets
 
+from wizard.engine.ppp.config import PPPConfig
 from wizard.engine.pptp import events as pev
 from wizard.engine.pptp.control import PPTPConfig, PPTPControl
 from wizard.engine.pptp.gre_session import GRESession
 from wizard.net.transports import RawIpEndpoint, TcpStream
-from wizard.stacks.base import Progress
-from wizard.stacks.ppp_stack import PppStack
+from wizard.stacks.base import NetworkApplier, Progress, StatusSink
+from wizard.stacks.ppp_stack import PppStack, RouteChoice
 from wizard.stacks.timer import EngineTimer
 
 PPTP_PORT = 1723
@@ -20,8 +21,21 @@ GRE_PROTOCOL = 47
 class PptpStack(PppStack):
     protocol = "pptp"
 
-    def __init__(self, *args: object, pptp_config: PPTPConfig | None = None, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        gateway: str,
+        ppp_config: PPPConfig,
+        status: StatusSink,
+        applier: NetworkApplier,
+        *,
+        routing: RouteChoice | None = None,
+        connect_timeout: float = 30.0,
+        tun_name: str = "cw%d",
+        pptp_config: PPTPConfig | None = None,
+    ) -> None:
+        super().__init__(
+            gateway, ppp_config, status, applier, routing=routing, connect_timeout=connect_timeout, tun_name=tun_name
+        )
         self.pptp_config = pptp_config or PPTPConfig(call_id=1 + secrets.randbelow(0xFFFE))
         self.control: PPTPControl | None = None
         self.gre: GRESession | None = None

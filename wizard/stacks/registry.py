@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
+from wizard.engine.ike.v1.config import ChildConfig, IKEv1Config
+from wizard.engine.ike.v1.identities import TrafficSelector
 from wizard.engine.ppp.config import PPPConfig
 from wizard.profiles.model import Profile, Protocol, SecretKind, TunnelMode
 from wizard.stacks.base import NetworkApplier, StackError, StatusSink, VpnStack
 from wizard.stacks.ppp_stack import RouteChoice
 
-SUPPORTED = (Protocol.L2TP, Protocol.PPTP)
+SUPPORTED = (Protocol.L2TP, Protocol.PPTP, Protocol.L2TP_IPSEC, Protocol.IKEV1_XAUTH)
+L2TP_PORT = 1701
+UDP = 17
 
 
 def ppp_config_for(profile: Profile, secrets: Mapping[str, str]) -> PPPConfig:
@@ -46,6 +50,54 @@ def route_choice_for(profile: Profile) -> RouteChoice:
     )
 
 
+def ikev1_config_factory(
+    profile: Profile, secrets: Mapping[str, str], *, l2tp: bool
+) -> Callable[[str, str], IKEv1Config]:
+    """IKEv1 settings for ``profile``, completed once our and the gateway's addresses are known."""
+    psk = secrets.get(SecretKind.PSK.value, "")
+    if not psk:
+        raise StackError(
+            "no pre-shared key was given for this connection; enter the key from your administrator", "config"
+        )
+    username = profile.auth.username
+    password = secrets.get(SecretKind.PASSWORD.value, "")
+
+    def make(local: str, peer: str) -> IKEv1Config:
+        if l2tp:
+            child = ChildConfig(
+                mode="transport",
+                local_ts=TrafficSelector.host(local, UDP, 0),
+                remote_ts=TrafficSelector.host(peer, UDP, L2TP_PORT),
+                esp_proposals=profile.crypto.esp_proposals,
+            )
+        else:
+            child = ChildConfig(
+                mode="tunnel",
+                remote_ts=TrafficSelector.network("0.0.0.0/0"),
+                esp_proposals=profile.crypto.esp_proposals,
+            )
+        try:
+            return IKEv1Config(
+                local_address=local,
+                peer_address=peer,
+                auth="psk",
+                psk=psk,
+                local_id=profile.auth.local_id or None,
+                peer_id=profile.auth.remote_id or None,
+                ike_proposals=profile.crypto.ike_proposals,
+                allow_legacy=profile.crypto.allow_legacy,
+                child=child,
+                xauth=not l2tp,
+                xauth_username=None if l2tp else username,
+                xauth_password=None if l2tp else password,
+                mode_config=not l2tp,
+            )
+        except ValueError as exc:
+            raise StackError(f"this connection's IPsec settings cannot work: {exc}", "config") from None
+
+    return make
+
+
 def build_stack(
     profile: Profile,
     secrets: Mapping[str, str],
@@ -70,6 +122,17 @@ def build_stack(
         from wizard.stacks.pptp import PptpStack
 
         return PptpStack(host, config, status, applier, routing=routing)
+    if protocol is Protocol.L2TP_IPSEC:
+        from wizard.stacks.ipsec_stacks import L2tpIpsecStack
+
+        ike = ikev1_config_factory(profile, secrets, l2tp=True)
+        return L2tpIpsecStack(host, config, status, applier, routing=routing, ike_config=ike)
+    if protocol is Protocol.IKEV1_XAUTH:
+        from wizard.stacks.ipsec_stacks import IkeTunnelStack
+
+        return IkeTunnelStack(
+            host, ikev1_config_factory(profile, secrets, l2tp=False), status, applier, routing=routing
+        )
     raise StackError(
         f"{protocol.label} is not available yet in this version; supported: " + ", ".join(p.label for p in SUPPORTED),
         "config",

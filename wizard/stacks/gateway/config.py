@@ -328,9 +328,7 @@ def _policy(protocol: str, merged: Mapping[str, Any], origin: Mapping[str, str],
     bits: list[int] = []
     for i, item in enumerate(bit_items):
         if type(item) is not int or item not in MPPE_BITS or item in bits:
-            raise GatewayConfigError(
-                f"{origin['mppe_bits']}[{i}]", "must be 40, 56 or 128, each at most once"
-            )
+            raise GatewayConfigError(f"{origin['mppe_bits']}[{i}]", "must be 40, 56 or 128, each at most once")
         bits.append(item)
     stateful = _bool(merged.get("mppe_stateful", False), origin["mppe_stateful"])
     if mppe == "require" and not any(m in ("mschapv2", "mschap", "eap") for m in methods):

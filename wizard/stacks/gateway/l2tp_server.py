@@ -86,8 +86,10 @@ class L2tpTunnel:
                 if session is not None:
                     session.receive_frame(event.frame)
             elif isinstance(event, lev.TunnelUp):
-                self.log(f"{self.label}: connected (tunnel {event.local_tunnel_id}/{event.peer_tunnel_id}, "
-                         f"{event.peer_host_name or 'unnamed client'})")
+                self.log(
+                    f"{self.label}: connected (tunnel {event.local_tunnel_id}/{event.peer_tunnel_id}, "
+                    f"{event.peer_host_name or 'unnamed client'})"
+                )
             elif isinstance(event, lev.SessionUp):
                 self._start_session(event)
             elif isinstance(event, lev.SessionClosed):

@@ -61,9 +61,7 @@ class PptpClient:
         self.label = f"pptp {peer[0]}:{peer[1]}"
         self.log: Log = server.shared.log
         self.call_id = call_id
-        self.control = PPTPControl(
-            "server", PPTPConfig(host_name=server.shared.config.host_name, call_id=call_id)
-        )
+        self.control = PPTPControl("server", PPTPConfig(host_name=server.shared.config.host_name, call_id=call_id))
         self.gre: GRESession | None = None
         self.session: ServerSession | None = None
         self.raw: RawIpEndpoint | None = None

@@ -170,8 +170,7 @@ class QuickMode:
         self.nr = _one(payloads, PayloadType.NONCE).body
         g_qm = self._pfs_secret(payloads)
         ids = [IdPayload.decode(x.body) for x in payloads if x.type == PayloadType.ID]
-        if ids and (len(ids) != 2 or ids[0].encode() != p.local_ts.to_payload().encode()
-                    or ids[1].encode() != p.remote_ts.to_payload().encode()):  # fmt: skip
+        if ids and not (len(ids) == 2 and _same_ids(ids, p.local_ts, p.remote_ts, transport=not p.tunnel)):
             raise QuickModeFailure(f"{self.peer_label} changed the traffic selectors", NotifyType.INVALID_ID_INFORMATION)
         self._take_nat_oa(payloads)
         lifetime = _min_lifetime(p.lifetime, offer.lifetime, _responder_lifetime(payloads))
@@ -393,3 +392,21 @@ def _min_lifetime(ours: Lifetime, theirs: Lifetime, notified: Lifetime | None) -
 
     n = notified or Lifetime()
     return Lifetime(pick(ours.seconds, theirs.seconds, n.seconds), pick(ours.kilobytes, theirs.kilobytes, n.kilobytes))
+
+
+def _same_ids(ids: list[IdPayload], local: TrafficSelector, remote: TrafficSelector, *, transport: bool) -> bool:
+    """Whether the responder echoed our IDci/IDcr.
+
+    In transport mode behind a NAT (RFC 3947 §5.2) a responder such as strongSwan answers with the
+    addresses it sees, i.e. our NAT's public address: then only the ID type, protocol and port
+    must match; the real addresses travel in NAT-OA.
+    """
+    wanted = (local.to_payload(), remote.to_payload())
+    if all(got.encode() == want.encode() for got, want in zip(ids, wanted, strict=True)):
+        return True
+    if not transport:
+        return False
+    return all(
+        (got.id_type, got.protocol, got.port) == (want.id_type, want.protocol, want.port)
+        for got, want in zip(ids, wanted, strict=True)
+    )

@@ -1,0 +1,303 @@
+"""IKEv1 and ESP between us and one gateway: the protected carrier under L2TP/IPsec and IKEv1 tunnels.
+
+The channel runs the sans-IO :class:`IKEv1Connection` over UDP sockets on ports 500 and 4500,
+installs each negotiated child SA as a pair of ESP security associations, and moves IP packets:
+:meth:`send_packet` protects one (transport mode: a packet between us and the gateway; tunnel
+mode: any inner packet) and ``on_packet`` receives what the gateway protected. ESP travels in raw IP
+protocol 50 when no NAT is found and in UDP 4500 (RFC 3948) when one is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import socket
+from collections.abc import Callable
+from typing import cast
+
+from wizard.engine.errors import LocalProtocolError, ParseError
+from wizard.engine.esp import (
+    Direction,
+    Mode,
+    SAConfig,
+    SecurityAssociation,
+    UdpEncapsulation,
+    UdpPayloadKind,
+    classify_udp_payload,
+    nat_keepalive,
+    spi_of_payload,
+)
+from wizard.engine.ike.v1 import events as iev
+from wizard.engine.ike.v1.config import IKEv1Config
+from wizard.engine.ike.v1.connection import IKEv1Connection
+from wizard.net.transports import RawIpEndpoint
+from wizard.stacks.base import Progress, StatusSink
+from wizard.stacks.timer import EngineTimer
+
+ESP_PROTOCOL = 50
+NAT_KEEPALIVE_INTERVAL = 20.0
+
+
+def local_address_towards(peer: str) -> str:
+    """The source address the kernel would use to reach ``peer``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect((peer, 500))
+        return str(probe.getsockname()[0])
+
+
+class _IkePort(asyncio.DatagramProtocol):
+    def __init__(self, channel: IpsecChannel, port: int) -> None:
+        self.channel = channel
+        self.port = port
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)  # selector transports don't subclass it
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self.channel._on_udp(data, self.port, str(addr[0]), int(addr[1]))
+
+    def error_received(self, exc: Exception) -> None:
+        self.channel.status(Progress("ike", f"the network reported: {exc}"))
+
+
+class IpsecChannel:
+    """One IKEv1 initiator and its ESP SAs to one gateway."""
+
+    def __init__(self, config: IKEv1Config, status: StatusSink, on_packet: Callable[[bytes], None]) -> None:
+        self.config = config
+        self.status = status
+        self.on_packet = on_packet
+        self.loop = asyncio.get_running_loop()
+        self.ike = IKEv1Connection("initiator", config)
+        self.peer = config.peer_address
+        self.local = config.local_address
+        self.child_up: asyncio.Future[iev.ChildSA] = self.loop.create_future()
+        self.lost: asyncio.Future[str] = self.loop.create_future()
+        self.lease: iev.ModeConfigReceived | None = None
+        self.phase_one: iev.PhaseOneUp | None = None
+        self.child: iev.ChildSA | None = None
+        self.dropped = 0
+        self._ports: dict[int, _IkePort] = {}
+        self._raw: RawIpEndpoint | None = None
+        self._inbound: dict[int, SecurityAssociation] = {}
+        self._outbound: SecurityAssociation | None = None
+        self._encapsulation: UdpEncapsulation | None = None
+        self._timer = EngineTimer(self.loop, self.ike.get_timer, self.ike.handle_timer, self._flush)
+        self._keepalive: asyncio.TimerHandle | None = None
+        self._closed: asyncio.Future[None] = self.loop.create_future()
+
+    # -- life ------------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Bind the IKE ports, open the ESP socket and send the first IKE message."""
+        for port in (self.config.local_port, self.config.nat_t_port):
+            protocol = _IkePort(self, port)
+            try:
+                await self.loop.create_datagram_endpoint(_factory(protocol), local_addr=(self.local, port))
+            except OSError as exc:
+                raise OSError(
+                    exc.errno, f"cannot use UDP port {port} for IKE ({exc.strerror}); is another IPsec client running?"
+                ) from None
+            self._ports[port] = protocol
+        # Without a raw ESP socket the kernel (which has no ESP here) answers the gateway's ESP
+        # with ICMP protocol-unreachable.
+        self._raw = RawIpEndpoint.open(ESP_PROTOCOL, self.peer, self._on_raw_esp)
+        self.status(Progress("ike", f"contacting the IPsec gateway at {self.peer} (IKEv1, UDP 500)"))
+        self.ike.connect(self.loop.time())
+        self._flush()
+
+    async def close(self, reason: str) -> None:
+        """Delete the SAs politely (INFORMATIONAL delete), then release every socket."""
+        if not self.lost.done() and self.ike.established:
+            self.ike.close(self.loop.time(), reason)
+            self._flush()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._closed), 2.0)
+        self._release()
+
+    def _release(self) -> None:
+        self._timer.cancel()
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+        for port in self._ports.values():
+            if port.transport is not None:
+                port.transport.close()
+        self._ports.clear()
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
+
+    def _fail(self, reason: str) -> None:
+        if not self.lost.done():
+            self.lost.set_result(reason)
+
+    # -- IKE -------------------------------------------------------------------------------------
+
+    def _on_udp(self, data: bytes, local_port: int, address: str, port: int) -> None:
+        if address != self.peer:
+            self.dropped += 1
+            return
+        if local_port == self.config.nat_t_port:
+            try:
+                kind = classify_udp_payload(data)
+            except ParseError:
+                self.dropped += 1
+                return
+            if kind is UdpPayloadKind.KEEPALIVE:
+                return
+            if kind is UdpPayloadKind.ESP:
+                self._on_esp(data)
+                return
+        self.ike.receive_datagram(
+            data, self.loop.time(), local_port=local_port, remote_address=address, remote_port=port
+        )
+        self._flush()
+
+    def _flush(self) -> None:
+        for datagram in self.ike.datagrams_to_send():
+            port = self._ports.get(datagram.source_port)
+            if port is not None and port.transport is not None:
+                port.transport.sendto(datagram.data, (self.peer, datagram.dest_port))
+        while (event := self.ike.next_event()) is not None:
+            self._handle(event)
+        if self.lost.done() and not self.ike.established:
+            self._timer.cancel()
+        else:
+            self._timer.rearm()
+
+    def _handle(self, event: iev.Event) -> None:
+        if isinstance(event, iev.PhaseOneUp):
+            self.phase_one = event
+            what = "rekeyed" if event.rekey else "up"
+            self.status(Progress("ike", f"IKE SA {what}: {event.suite}, gateway {event.peer_id}"))
+        elif isinstance(event, iev.NATDetected):
+            self.status(Progress("ike", f"NAT detected: IKE and ESP move to UDP {event.port}"))
+            if event.local_behind_nat:
+                self._schedule_keepalive()
+        elif isinstance(event, iev.XauthDone):
+            if event.success:
+                self.status(Progress("xauth", f"signed in as {event.username}"))
+        elif isinstance(event, iev.ModeConfigReceived):
+            self.lease = event
+            self.status(
+                Progress("mode-config", f"the gateway assigned {event.address} (DNS {', '.join(event.dns) or '-'})")
+            )
+        elif isinstance(event, iev.ChildSAUp):
+            self._install(event.sa)
+            self.status(Progress("quick-mode", _describe_child(event.sa)))
+            if not self.child_up.done():
+                self.child_up.set_result(event.sa)
+        elif isinstance(event, iev.ChildSARekeyed):
+            self._install(event.new)
+            self.status(Progress("quick-mode", f"IPsec SA rekeyed: {_describe_child(event.new)}"))
+        elif isinstance(event, iev.ChildSADeleted):
+            self._inbound.pop(event.sa.spi_in, None)
+            if self.child is not None and event.sa.spi_out == self.child.spi_out:
+                self._outbound = None
+                self._fail(f"the gateway deleted the IPsec SA ({event.reason})")
+        elif isinstance(event, iev.PeerDead | iev.ConnectionFailed):
+            self._fail(event.reason)
+        elif isinstance(event, iev.Closed):
+            self._fail(event.reason)
+            if not self._closed.done():
+                self._closed.set_result(None)
+
+    # -- ESP -------------------------------------------------------------------------------------
+
+    def _install(self, child: iev.ChildSA) -> None:
+        """Make-before-break: new inbound SA first, then switch outbound; old inbound stays until deleted."""
+        mode = Mode.TRANSPORT if child.mode == "transport" else Mode.TUNNEL
+        local, peer = ipaddress.ip_address(child.local_address), ipaddress.ip_address(child.peer_address)
+        encapsulation = UdpEncapsulation(child.local_port, child.peer_port) if child.encapsulated else None
+        now = self.loop.time()
+
+        def sa(direction: Direction, spi: int, enc_key: bytes, auth_key: bytes) -> SecurityAssociation:
+            config = SAConfig(
+                direction,
+                spi,
+                mode=mode,
+                cipher=child.cipher,
+                encryption_key=enc_key,
+                integrity=child.integrity,
+                integrity_key=auth_key,
+                local_address=local,
+                remote_address=peer,
+                udp_encapsulation=encapsulation,
+            )
+            return SecurityAssociation(config, now)
+
+        self._inbound[child.spi_in] = sa(Direction.IN, child.spi_in, child.enc_key_in, child.auth_key_in)
+        self._outbound = sa(Direction.OUT, child.spi_out, child.enc_key_out, child.auth_key_out)
+        self._encapsulation = encapsulation
+        self.child = child
+
+    def send_packet(self, packet: bytes) -> bool:
+        """Protect and send one IP packet; False (and counted) when no SA is up or it cannot be sent."""
+        sa = self._outbound
+        if sa is None:
+            self.dropped += 1
+            return False
+        try:
+            esp = sa.encapsulate_payload(packet, self.loop.time())
+        except (ParseError, LocalProtocolError, ValueError) as exc:
+            self.dropped += 1
+            self.status(Progress("esp", f"dropped an outgoing packet: {exc}"))
+            return False
+        if self._encapsulation is not None:
+            port = self._ports.get(self._encapsulation.local_port)
+            if port is None or port.transport is None:
+                self.dropped += 1
+                return False
+            port.transport.sendto(esp, (self.peer, self._encapsulation.remote_port))
+            return True
+        return self._raw is not None and self._raw.send(esp)
+
+    def _on_raw_esp(self, payload: bytes) -> None:
+        self._on_esp(payload)
+
+    def _on_esp(self, esp: bytes) -> None:
+        try:
+            sa = self._inbound.get(spi_of_payload(esp))
+            if sa is None:
+                self.dropped += 1
+                return
+            packet = sa.decapsulate_payload(esp, self.loop.time())
+        except ParseError:
+            self.dropped += 1  # counted by the SA too (replayed, unauthenticated, malformed)
+            return
+        self.ike.note_traffic(self.loop.time())
+        self.on_packet(packet)
+
+    def _schedule_keepalive(self) -> None:
+        def send() -> None:
+            port = self._ports.get(self.config.nat_t_port)
+            if port is not None and port.transport is not None and not self.lost.done():
+                port.transport.sendto(nat_keepalive(), (self.peer, self.config.nat_t_port))
+                self._keepalive = self.loop.call_later(NAT_KEEPALIVE_INTERVAL, send)
+
+        if self._keepalive is None:
+            self._keepalive = self.loop.call_later(NAT_KEEPALIVE_INTERVAL, send)
+
+    def items(self) -> list[tuple[str, str]]:
+        """Negotiated parameters for the UI."""
+        out: list[tuple[str, str]] = []
+        if self.phase_one is not None:
+            out.append(("ike", f"IKEv1 {self.phase_one.suite} ({self.phase_one.auth})"))
+        if self.child is not None:
+            out.append(("esp", _describe_child(self.child)))
+            out.append(
+                ("nat-t", "UDP 4500 (NAT detected)" if self.child.encapsulated else "no NAT: ESP in IP protocol 50")
+            )
+        return out
+
+
+def _factory(protocol: _IkePort) -> Callable[[], _IkePort]:
+    return lambda: protocol
+
+
+def _describe_child(child: iev.ChildSA) -> str:
+    integrity = f"/{child.integrity.name}" if child.integrity is not None else ""
+    pfs = f", PFS group {child.pfs_group}" if child.pfs_group else ""
+    return f"ESP {child.mode} {child.cipher.name}{integrity}{pfs}, SPIs {child.spi_in:08x}/{child.spi_out:08x}"
