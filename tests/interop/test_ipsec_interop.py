@@ -101,7 +101,7 @@ def test_l2tp_ipsec_against_strongswan_and_xl2tpd(
     assert leftover == [], leftover
     print(f"\nl2tp_ipsec {ike[0]}: {negotiated}\n{output.strip()}")
     lines = lab.wait_for_server_log(offset, r"charon.*CHILD_SA ikev1-l2tp\{\d+\} established")
-    assert any(suite in line and "selected proposal" in line for line in lines), [l for l in lines if "proposal" in l]
+    assert any(suite in line and "selected proposal" in line for line in lines), [x for x in lines if "proposal" in x]
     assert any("xl2tpd" in line and "Connection established" in line for line in lab.server_log_since(offset))
 
 
@@ -197,5 +197,5 @@ def test_nat_t_floats_to_4500_behind_a_nat(lab: Lab) -> None:
     assert leftover == [], leftover
     print(f"\nNAT-T: {negotiated}\n{output.strip()}")
     lines = lab.wait_for_server_log(offset, r"charon.*CHILD_SA ikev1-l2tp\{\d+\} established")
-    assert any(re.search(r"remote host is behind NAT", line) for line in lines), [l for l in lines if "NAT" in l]
+    assert any(re.search(r"remote host is behind NAT", line) for line in lines), [x for x in lines if "NAT" in x]
     assert any(re.search(r"10\.77\.0\.1\[4500\]", line) for line in lines)
