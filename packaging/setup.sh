@@ -10,7 +10,7 @@ RUNTIME_DEBS="python3 python3-venv ca-certificates iproute2 nftables dbus gnome-
  libegl1 libgl1 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0
  libxcb-shape0 libxcb-xkb1 libxcb-xinerama0"
-DEV_DEBS="xvfb xauth iperf3 procps qemu-system-x86 debootstrap cpio gzip ike-scan socat"
+DEV_DEBS="xvfb xauth trayer desktop-file-utils iperf3 procps qemu-system-x86 debootstrap cpio gzip ike-scan socat"
 
 DEBS="$RUNTIME_DEBS"
 EXTRAS=""

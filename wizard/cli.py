@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="only show what would be created")
     imp.add_argument("--rename", metavar="NAME", help="store it under another name")
 
-    sub.add_parser("gui", help="open the New Connection wizard")
+    sub.add_parser("gui", help="open the connections window")
+    sub.add_parser("new", help="open the New Connection wizard")
+    sub.add_parser("tray", help="the system tray app (a small window where no tray exists)")
     gateway = sub.add_parser("gateway", help="run our own PPTP/L2TP gateway (root) from a JSON config")
     gateway.add_argument("--config", type=Path, required=True, metavar="FILE", help="gateway configuration (JSON)")
     sub.add_parser("demo", help="a real connection through the helper to our own local gateway (root)")
@@ -233,9 +235,21 @@ def cmd_import(args: argparse.Namespace, store: ProfileStore) -> int:
 
 
 def cmd_gui(args: argparse.Namespace, store: ProfileStore) -> int:
+    from wizard.gui.app import run_connections_window
+
+    return run_connections_window(store)
+
+
+def cmd_new(args: argparse.Namespace, store: ProfileStore) -> int:
     from wizard.gui.app import run_new_connection_wizard
 
     return run_new_connection_wizard(store)
+
+
+def cmd_tray(args: argparse.Namespace, store: ProfileStore) -> int:
+    from wizard.gui.app import run_tray
+
+    return run_tray(store)
 
 
 def cmd_gateway(args: argparse.Namespace, store: ProfileStore) -> int:
@@ -307,6 +321,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProfileStore], int]] = {
     "export": cmd_export,
     "import": cmd_import,
     "gui": cmd_gui,
+    "new": cmd_new,
+    "tray": cmd_tray,
     "gateway": cmd_gateway,
     "demo": cmd_demo,
     **HELPER_COMMANDS,
