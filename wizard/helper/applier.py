@@ -10,17 +10,17 @@ session releases the kill switch only on a deliberate disconnect.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wizard.net.config import InterfaceAddress, LinkConfigurator, TunnelSettings
+from wizard.net.config import LinkConfigurator
 from wizard.net.dns import DnsError, DnsSettings, ResolvConfDns, ResolvedDns, restore_resolv_conf
 from wizard.net.errors import NetError
 from wizard.net.journal import LinkChange, ResolvConfEdit, ResolvedLink, SessionJournal
 from wizard.net.killswitch import KillSwitch
+from wizard.stacks.applier import tunnel_settings
 from wizard.stacks.base import NetworkSettings, StackError
 
 log = logging.getLogger("wizard.helper.applier")
@@ -42,24 +42,6 @@ class NetworkServices:
     killswitch: KillSwitch = field(default_factory=KillSwitch)
     ipr_factory: Callable[[], Any] = _default_ipr
     resolv_conf_owner: str | None = None  # one session at a time may replace resolv.conf
-
-
-def tunnel_settings(settings: NetworkSettings) -> TunnelSettings:
-    """The stack's view (negotiated addresses, routes) in the link configurator's terms."""
-    addresses = []
-    if settings.local_ipv4:
-        addresses.append(InterfaceAddress(settings.local_ipv4, 32, settings.peer_ipv4))
-    if settings.local_ipv6:
-        prefix = 128 if settings.peer_ipv6 else 64
-        addresses.append(InterfaceAddress(settings.local_ipv6, prefix, settings.peer_ipv6))
-    routes = tuple(str(ipaddress.ip_network(r, strict=False)) for r in settings.routes)
-    return TunnelSettings(
-        addresses=tuple(addresses),
-        mtu=settings.mtu,
-        full_tunnel=settings.full_tunnel,
-        split_prefixes=routes,
-        vpn_gateway=settings.vpn_gateway,
-    )
 
 
 def dns_settings(settings: NetworkSettings) -> DnsSettings:

@@ -48,6 +48,7 @@ class ChangeKind(StrEnum):
     MTU = "mtu"
     ADDRESS = "address"
     ROUTE = "route"
+    RULE = "rule"  # a policy routing rule: not bound to a device
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,10 @@ class AppliedChange:
     gateway: str = ""  # ROUTE: next hop, "" for a route straight into the device
     mtu: int = 0  # MTU: the value we set
     previous_mtu: int = 0  # MTU: the value to restore
-    table: int = RT_TABLE_MAIN  # ROUTE only
+    table: int = RT_TABLE_MAIN  # ROUTE and RULE
+    source: str = ""  # ROUTE: preferred source address ("" for the kernel's choice)
+    fwmark: int = 0  # RULE: packets carrying this mark skip the rule (they are the tunnel's own)
+    priority: int = 0  # RULE
 
     def to_json(self) -> dict[str, str | int]:
         data: dict[str, str | int] = asdict(self)
@@ -82,7 +86,9 @@ class AppliedChange:
             if name not in data:
                 continue
             value = data[name]
-            want = int if name in ("ifindex", "prefixlen", "mtu", "previous_mtu", "table") else str
+            want = (
+                int if name in ("ifindex", "prefixlen", "mtu", "previous_mtu", "table", "fwmark", "priority") else str
+            )
             if type(value) is not want:
                 raise ValueError(f"field {name!r} of a network change record must be {want.__name__}")
             kwargs[name] = value
@@ -110,6 +116,21 @@ class TunnelSettings:
     full_tunnel: bool = True
     split_prefixes: tuple[str, ...] = ()
     vpn_gateway: str | None = None  # its traffic must keep using the old route (host route)
+    policy: PolicyRouting | None = None  # split prefixes go into a table of their own, behind a rule
+
+
+@dataclass(frozen=True)
+class PolicyRouting:
+    """Route the split prefixes in ``table``, used by every packet not marked ``fwmark``.
+
+    Host-to-host IPsec needs it: the gateway's own address goes through the tunnel, while our
+    IKE and ESP packets to that same address (sent from sockets marked ``fwmark``) must not.
+    """
+
+    table: int
+    fwmark: int
+    priority: int
+    source: str  # our real address, so tunnelled packets carry it
 
 
 @dataclass
@@ -177,14 +198,24 @@ class LinkConfigurator:
             raise NetConfigError(f"could not add address {local} to {ifname}: {exc.args[-1]}") from exc
         return self._record(change)
 
-    async def add_route(self, ifname: str, destination: str, gateway: str | None = None) -> AppliedChange | None:
+    async def add_route(
+        self, ifname: str, destination: str, gateway: str | None = None, *, table: int = RT_TABLE_MAIN, source: str = ""
+    ) -> AppliedChange | None:
         """Route ``destination`` via ``ifname`` (and ``gateway``). None if an equal route exists."""
         net = ipaddress.ip_network(destination)
         via = ipaddress.ip_address(gateway) if gateway else None
         if via is not None and via.version != net.version:
             raise ValueError(f"gateway {via} cannot route {net}")
         index = await self._index(ifname)
-        change = AppliedChange(ChangeKind.ROUTE, ifname, index, address=str(net), gateway=str(via) if via else "")
+        change = AppliedChange(
+            ChangeKind.ROUTE,
+            ifname,
+            index,
+            address=str(net),
+            gateway=str(via) if via else "",
+            table=table,
+            source=source,
+        )
         try:
             await self.ipr.route("add", **_route_request(change))
         except NetlinkError as exc:
@@ -193,15 +224,38 @@ class LinkConfigurator:
             raise NetConfigError(f"could not add a route to {net} via {ifname}: {exc.args[-1]}") from exc
         return self._record(change)
 
+    async def add_policy_rule(self, policy: PolicyRouting, family: int = socket.AF_INET) -> AppliedChange:
+        """``not fwmark M lookup T``: everything but the tunnel's own packets uses ``policy.table``."""
+        change = AppliedChange(
+            ChangeKind.RULE,
+            "",
+            0,
+            address="::/0" if family == socket.AF_INET6 else "0.0.0.0/0",
+            table=policy.table,
+            fwmark=policy.fwmark,
+            priority=policy.priority,
+        )
+        try:
+            await self.ipr.rule("add", **_rule_request(change))
+        except NetlinkError as exc:
+            raise NetConfigError(
+                f"could not add the policy routing rule for table {policy.table}: {exc.args[-1]}"
+            ) from exc
+        return self._record(change)
+
     async def add_full_tunnel_routes(self, ifname: str, ipv6: bool = False) -> list[AppliedChange]:
         """Two /1 routes per family: more specific than any default route, which stays untouched."""
         prefixes = FULL_TUNNEL_V4 + (FULL_TUNNEL_V6 if ipv6 else ())
         return await self.add_split_routes(ifname, prefixes)
 
-    async def add_split_routes(self, ifname: str, prefixes: Iterable[str]) -> list[AppliedChange]:
+    async def add_split_routes(
+        self, ifname: str, prefixes: Iterable[str], policy: PolicyRouting | None = None
+    ) -> list[AppliedChange]:
         added = []
         for prefix in prefixes:
-            change = await self.add_route(ifname, prefix)
+            change = await self.add_route(
+                ifname, prefix, table=policy.table if policy else RT_TABLE_MAIN, source=policy.source if policy else ""
+            )
             if change is not None:
                 added.append(change)
         return added
@@ -242,7 +296,9 @@ class LinkConfigurator:
             if settings.full_tunnel:
                 has_v6 = any(ipaddress.ip_address(a.local).version == 6 for a in settings.addresses)
                 await self.add_full_tunnel_routes(ifname, ipv6=has_v6)
-            await self.add_split_routes(ifname, settings.split_prefixes)
+            await self.add_split_routes(ifname, settings.split_prefixes, settings.policy)
+            if settings.policy is not None:
+                await self.add_policy_rule(settings.policy)
         except BaseException:
             await self.revert()
             raise
@@ -277,7 +333,23 @@ def _route_request(change: AppliedChange) -> dict[str, Any]:
     }
     if change.gateway:
         request["gateway"] = change.gateway
+    if change.source:
+        request["prefsrc"] = change.source
     return request
+
+
+FIB_RULE_INVERT = 0x2
+
+
+def _rule_request(change: AppliedChange) -> dict[str, Any]:
+    return {
+        "family": socket.AF_INET6 if ":" in change.address else socket.AF_INET,
+        "table": change.table,
+        "priority": change.priority,
+        "fwmark": change.fwmark,
+        "fwmask": 0xFFFFFFFF,
+        "flags": FIB_RULE_INVERT,
+    }
 
 
 async def revert_changes(ipr: Any, changes: Sequence[AppliedChange]) -> list[str]:
@@ -288,6 +360,9 @@ async def revert_changes(ipr: Any, changes: Sequence[AppliedChange]) -> list[str
     problems: list[str] = []
     for change in reversed(changes):
         try:
+            if change.kind is ChangeKind.RULE:
+                await ipr.rule("del", **_rule_request(change))
+                continue
             if not await _same_link(ipr, change):
                 continue  # the interface is gone (or its index now names another): nothing to undo
             if change.kind is ChangeKind.ROUTE:
@@ -315,6 +390,8 @@ async def _same_link(ipr: Any, change: AppliedChange) -> bool:
 
 
 def _describe(change: AppliedChange) -> str:
+    if change.kind is ChangeKind.RULE:
+        return f"the policy routing rule for table {change.table}"
     if change.kind is ChangeKind.ROUTE:
         via = f" via {change.gateway}" if change.gateway else ""
         return f"the route to {change.address}{via} on {change.ifname}"

@@ -237,8 +237,12 @@ class RawIpEndpoint:
         *,
         on_error: ErrorCallback | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        mark: int = 0,
     ) -> RawIpEndpoint:
-        """Needs CAP_NET_RAW. The socket is connected, so the kernel delivers only ``remote``'s packets."""
+        """Needs CAP_NET_RAW. The socket is connected, so the kernel delivers only ``remote``'s packets.
+
+        ``mark`` (SO_MARK) lets policy routing send this socket's packets around a tunnel.
+        """
         remote = str(ipaddress.ip_address(remote))
         family = _family(remote)
         try:
@@ -247,6 +251,8 @@ class RawIpEndpoint:
             raise TransportError(f"could not open a raw socket for IP protocol {protocol}: {_why(exc)}") from exc
         try:
             sock.setblocking(False)
+            if mark:
+                sock.setsockopt(socket.SOL_SOCKET, SO_MARK, mark)
             sock.connect((remote, 0))
         except OSError as exc:
             sock.close()
@@ -315,6 +321,9 @@ class RawIpEndpoint:
         if not self._loop.is_closed():
             self._loop.remove_reader(sock.fileno())
         sock.close()
+
+
+SO_MARK = getattr(socket, "SO_MARK", 36)
 
 
 def split_ipv4(packet: bytes, protocol: int) -> tuple[bytes, bytes] | None:

@@ -7,6 +7,7 @@ resolver belongs to the helper daemon, which journals it so a crash can be undon
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 from typing import Any
 
 from pyroute2 import AsyncIPRoute
@@ -16,20 +17,25 @@ from wizard.stacks.base import NetworkSettings
 
 
 def tunnel_settings(settings: NetworkSettings) -> TunnelSettings:
-    """Translate a stack's settings into what LinkConfigurator applies."""
+    """The stack's view (negotiated addresses, routes) in the link configurator's terms.
+
+    Shared by the foreground runner and the helper. The host route to the VPN server is kept in
+    both modes: a split route may cover the server's own address.
+    """
     addresses: list[InterfaceAddress] = []
     if settings.local_ipv4:
         addresses.append(InterfaceAddress(settings.local_ipv4, 32, settings.peer_ipv4))
     if settings.local_ipv6:
-        addresses.append(
-            InterfaceAddress(settings.local_ipv6, 64 if settings.peer_ipv6 is None else 128, settings.peer_ipv6)
-        )
+        prefix = 128 if settings.peer_ipv6 else 64
+        addresses.append(InterfaceAddress(settings.local_ipv6, prefix, settings.peer_ipv6))
+    routes = tuple(str(ipaddress.ip_network(r, strict=False)) for r in settings.routes)
     return TunnelSettings(
         addresses=tuple(addresses),
         mtu=settings.mtu,
         full_tunnel=settings.full_tunnel,
-        split_prefixes=() if settings.full_tunnel else settings.routes,
-        vpn_gateway=settings.vpn_gateway if settings.full_tunnel else None,
+        split_prefixes=routes,
+        vpn_gateway=settings.vpn_gateway,
+        policy=settings.policy,
     )
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from wizard.net.config import PolicyRouting
+
 
 class StackError(Exception):
     """A connection attempt failed; ``reason`` is a plain-language sentence for the user."""
@@ -41,6 +43,7 @@ class NetworkSettings:
     full_tunnel: bool = True
     routes: tuple[str, ...] = ()
     vpn_gateway: str | None = None  # its traffic must keep the old route
+    policy: PolicyRouting | None = None  # host-to-host IPsec: ``routes`` live in a table behind a rule
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from wizard.engine.esp import (
 from wizard.engine.ike.v1 import events as iev
 from wizard.engine.ike.v1.config import IKEv1Config
 from wizard.engine.ike.v1.connection import IKEv1Connection
-from wizard.net.transports import RawIpEndpoint
+from wizard.net.transports import SO_MARK, RawIpEndpoint
 from wizard.stacks.base import Progress, StatusSink
 from wizard.stacks.timer import EngineTimer
 
@@ -65,8 +65,11 @@ class _IkePort(asyncio.DatagramProtocol):
 class IpsecChannel:
     """One IKEv1 initiator and its ESP SAs to one gateway."""
 
-    def __init__(self, config: IKEv1Config, status: StatusSink, on_packet: Callable[[bytes], None]) -> None:
+    def __init__(
+        self, config: IKEv1Config, status: StatusSink, on_packet: Callable[[bytes], None], *, fwmark: int = 0
+    ) -> None:
         self.config = config
+        self.fwmark = fwmark  # marks our IKE/ESP sockets so policy routing keeps them out of the tunnel
         self.status = status
         self.on_packet = on_packet
         self.loop = asyncio.get_running_loop()
@@ -95,7 +98,12 @@ class IpsecChannel:
         for port in (self.config.local_port, self.config.nat_t_port):
             protocol = _IkePort(self, port)
             try:
-                await self.loop.create_datagram_endpoint(_factory(protocol), local_addr=(self.local, port))
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                if self.fwmark:
+                    sock.setsockopt(socket.SOL_SOCKET, SO_MARK, self.fwmark)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind((self.local, port))
+                await self.loop.create_datagram_endpoint(_factory(protocol), sock=sock)
             except OSError as exc:
                 raise OSError(
                     exc.errno, f"cannot use UDP port {port} for IKE ({exc.strerror}); is another IPsec client running?"
@@ -103,7 +111,7 @@ class IpsecChannel:
             self._ports[port] = protocol
         # Without a raw ESP socket the kernel (which has no ESP here) answers the gateway's ESP
         # with ICMP protocol-unreachable.
-        self._raw = RawIpEndpoint.open(ESP_PROTOCOL, self.peer, self._on_raw_esp)
+        self._raw = RawIpEndpoint.open(ESP_PROTOCOL, self.peer, self._on_raw_esp, mark=self.fwmark)
         self.status(Progress("ike", f"contacting the IPsec gateway at {self.peer} (IKEv1, UDP 500)"))
         self.ike.connect(self.loop.time())
         self._flush()

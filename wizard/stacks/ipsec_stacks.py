@@ -19,6 +19,7 @@ from wizard.engine.errors import ParseError
 from wizard.engine.esp.ip import build_outer, fix_l4_checksum, parse_ip
 from wizard.engine.ike.v1.config import IKEv1Config
 from wizard.engine.ppp.config import PPPConfig
+from wizard.net.config import PolicyRouting
 from wizard.net.errors import NetError
 from wizard.net.tun import TunDevice
 from wizard.stacks.base import (
@@ -142,6 +143,7 @@ class IkeTunnelStack(VpnStack):
     """IKEv1 with XAUTH and Mode Config: ESP tunnel mode through a TUN device."""
 
     protocol = "ikev1_xauth"
+    fwmark = 0  # no policy routing: the host route to the gateway keeps IKE/ESP out of the tunnel
 
     def __init__(
         self,
@@ -175,7 +177,7 @@ class IkeTunnelStack(VpnStack):
             async with asyncio.timeout(self.connect_timeout):
                 peer = await resolve(self.gateway)
                 self.ike_config = self.make_ike_config(local_address_towards(peer), peer)
-                self.ipsec = IpsecChannel(self.ike_config, self.status, self._from_gateway)
+                self.ipsec = IpsecChannel(self.ike_config, self.status, self._from_gateway, fwmark=self.fwmark)
                 await self.ipsec.open()
                 waiting: list[asyncio.Future[object]] = [self.ipsec.child_up, self.ipsec.lost, self._user_closed]  # type: ignore[list-item]
                 await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
@@ -278,3 +280,46 @@ class IkeTunnelStack(VpnStack):
                 self.status(Progress("cleanup", problem))
         if self.tun is not None:
             self.tun.close()
+
+
+class IpsecTransportStack(IkeTunnelStack):
+    """Host-to-host IPsec: every packet between us and the gateway host, in an ESP transport SA.
+
+    The gateway's address is routed into the TUN device from a table of its own, behind a rule
+    that skips packets marked ``fwmark``; our IKE and ESP sockets carry that mark, so they reach
+    the gateway directly while everything else to it is protected.
+    """
+
+    protocol = "ipsec_transport"
+    fwmark = 0x6377
+    table = 0x6377
+    rule_priority = 0x6377
+
+    async def _configure(self) -> Connected:
+        assert self.ipsec is not None and self.ike_config is not None
+        self.status(Progress("network", "routing traffic to the gateway through IPsec"))
+        self.tun = TunDevice.create(self.tun_name)
+        local, peer = self.ike_config.local_address, self.ike_config.peer_address
+        settings = NetworkSettings(
+            ifname=self.tun.name,
+            mtu=ESP_TUNNEL_MTU,
+            full_tunnel=False,
+            routes=(f"{peer}/32",),
+            policy=PolicyRouting(self.table, self.fwmark, self.rule_priority, source=local),
+        )
+        self._applied = True
+        await self.applier.apply(settings)
+        self.tun.start_reading(self._from_tun)
+        negotiated = Negotiated(
+            protocol=self.protocol,
+            items=(
+                ("gateway", f"{self.gateway} ({peer})"),
+                *self.ipsec.items(),
+                ("authentication", self.ike_config.auth),
+                ("protected", f"all traffic between {local} and {peer}"),
+                ("interface", self.tun.name),
+            ),
+        )
+        connected = Connected(negotiated, settings)
+        self.status(connected)
+        return connected

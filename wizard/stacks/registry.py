@@ -11,7 +11,7 @@ from wizard.profiles.model import Profile, Protocol, SecretKind, TunnelMode
 from wizard.stacks.base import NetworkApplier, StackError, StatusSink, VpnStack
 from wizard.stacks.ppp_stack import RouteChoice
 
-SUPPORTED = (Protocol.L2TP, Protocol.PPTP, Protocol.L2TP_IPSEC, Protocol.IKEV1_XAUTH)
+SUPPORTED = (Protocol.L2TP, Protocol.PPTP, Protocol.L2TP_IPSEC, Protocol.IKEV1_XAUTH, Protocol.IPSEC_TRANSPORT)
 L2TP_PORT = 1701
 UDP = 17
 
@@ -51,7 +51,7 @@ def route_choice_for(profile: Profile) -> RouteChoice:
 
 
 def ikev1_config_factory(
-    profile: Profile, secrets: Mapping[str, str], *, l2tp: bool
+    profile: Profile, secrets: Mapping[str, str], *, mode: str
 ) -> Callable[[str, str], IKEv1Config]:
     """IKEv1 settings for ``profile``, completed once our and the gateway's addresses are known."""
     psk = secrets.get(SecretKind.PSK.value, "")
@@ -62,8 +62,17 @@ def ikev1_config_factory(
     username = profile.auth.username
     password = secrets.get(SecretKind.PASSWORD.value, "")
 
+    l2tp, xauth = mode == "l2tp", mode == "xauth"
+
     def make(local: str, peer: str) -> IKEv1Config:
-        if l2tp:
+        if mode == "transport":
+            child = ChildConfig(
+                mode="transport",
+                local_ts=TrafficSelector.host(local),
+                remote_ts=TrafficSelector.host(peer),
+                esp_proposals=profile.crypto.esp_proposals,
+            )
+        elif l2tp:
             child = ChildConfig(
                 mode="transport",
                 local_ts=TrafficSelector.host(local, UDP, 0),
@@ -87,10 +96,10 @@ def ikev1_config_factory(
                 ike_proposals=profile.crypto.ike_proposals,
                 allow_legacy=profile.crypto.allow_legacy,
                 child=child,
-                xauth=not l2tp,
-                xauth_username=None if l2tp else username,
-                xauth_password=None if l2tp else password,
-                mode_config=not l2tp,
+                xauth=xauth,
+                xauth_username=username if xauth else None,
+                xauth_password=password if xauth else None,
+                mode_config=xauth,
             )
         except ValueError as exc:
             raise StackError(f"this connection's IPsec settings cannot work: {exc}", "config") from None
@@ -125,14 +134,17 @@ def build_stack(
     if protocol is Protocol.L2TP_IPSEC:
         from wizard.stacks.ipsec_stacks import L2tpIpsecStack
 
-        ike = ikev1_config_factory(profile, secrets, l2tp=True)
+        ike = ikev1_config_factory(profile, secrets, mode="l2tp")
         return L2tpIpsecStack(host, config, status, applier, routing=routing, ike_config=ike)
     if protocol is Protocol.IKEV1_XAUTH:
         from wizard.stacks.ipsec_stacks import IkeTunnelStack
 
-        return IkeTunnelStack(
-            host, ikev1_config_factory(profile, secrets, l2tp=False), status, applier, routing=routing
-        )
+        ike = ikev1_config_factory(profile, secrets, mode="xauth")
+        return IkeTunnelStack(host, ike, status, applier, routing=routing)
+    if protocol is Protocol.IPSEC_TRANSPORT:
+        from wizard.stacks.ipsec_stacks import IpsecTransportStack
+
+        return IpsecTransportStack(host, ikev1_config_factory(profile, secrets, mode="transport"), status, applier)
     raise StackError(
         f"{protocol.label} is not available yet in this version; supported: " + ", ".join(p.label for p in SUPPORTED),
         "config",

@@ -19,12 +19,15 @@ Example (every key but ``protocols``, ``users``, ``server_address`` and ``client
       "lcp_echo_interval": 30,
       "host_name": "connection-wizard",
       "pptp": {"mppe": "require", "port": 1723},
-      "l2tp": {"allowed_auth": ["mschapv2", "chap-md5", "pap"], "secret": "tunnel secret", "port": 1701}
+      "l2tp": {"allowed_auth": ["mschapv2", "chap-md5", "pap"], "secret": "tunnel secret", "port": 1701},
+      "ipsec": {"psk": "shared secret", "services": ["l2tp_ipsec", "ikev1_xauth"]}
     }
 
 The ``pptp`` and ``l2tp`` sections override ``allowed_auth``, ``mppe``, ``mppe_bits`` and
 ``mppe_stateful`` for that protocol (PPTP normally requires MPPE; L2TP without IPsec rarely has it).
-Passwords and the tunnel secret never appear in an error message or a repr.
+The optional ``ipsec`` section (see :mod:`wizard.stacks.gateway.ipsec_config`) adds L2TP/IPsec and
+IKEv1 XAUTH; with it ``protocols`` may be empty (IPsec only). Passwords, the tunnel secret and the
+pre-shared key never appear in an error message or a repr.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Any
 
 from wizard.engine.ppp.config import AUTH_METHODS, MPPE_BITS, MPPE_MODES, PPPConfig
 from wizard.engine.ppp.ipcp import AddressPool
+from wizard.stacks.gateway.ipsec_config import IpsecConfigError, IpsecPolicy, ipsec_policy_from_dict
 
 PROTOCOLS = ("pptp", "l2tp")
 DEFAULT_PORTS = {"pptp": 1723, "l2tp": 1701}
@@ -62,6 +66,7 @@ _TOP_KEYS = {
     "host_name",
     "pptp",
     "l2tp",
+    "ipsec",
 }
 _PPP_KEYS = {"allowed_auth", "mppe", "mppe_bits", "mppe_stateful"}
 _SECTION_KEYS = {"pptp": _PPP_KEYS | {"port"}, "l2tp": _PPP_KEYS | {"port", "secret"}}
@@ -102,6 +107,7 @@ class GatewayConfig:
     mru: int = 1400
     lcp_echo_interval: float = 30.0
     host_name: str = "connection-wizard"
+    ipsec: IpsecPolicy | None = None
 
     @property
     def pool_size(self) -> int:
@@ -153,7 +159,8 @@ def config_from_dict(data: Any) -> GatewayConfig:
     version = obj.get("version", CONFIG_VERSION)
     if type(version) is not int or version != CONFIG_VERSION:
         raise GatewayConfigError("version", f"must be {CONFIG_VERSION} (the only format this version reads)")
-    protocols = _protocols(_required(obj, "protocols", ""))
+    ipsec = _ipsec(obj["ipsec"]) if "ipsec" in obj else None
+    protocols = _protocols(_required(obj, "protocols", ""), ipsec is not None)
     users = _users(_required(obj, "users", ""))
     listen = _ipv4(obj.get("listen", "0.0.0.0"), "listen", allow_any=True)
     server = _ipv4(_required(obj, "server_address", ""), "server_address")
@@ -194,9 +201,13 @@ def config_from_dict(data: Any) -> GatewayConfig:
         mru=mru,
         lcp_echo_interval=float(echo),
         host_name=host_name,
+        ipsec=ipsec,
     )
     pool = AddressPool([])
-    for protocol in protocols:
+    ppp_users = list(protocols)
+    if ipsec is not None and "l2tp_ipsec" in ipsec.services and "l2tp" not in ppp_users:
+        ppp_users.append("l2tp")  # L2TP/IPsec runs PPP with the l2tp section's policy
+    for protocol in ppp_users:
         try:
             config.ppp_config(protocol, pool)
         except ValueError as exc:
@@ -262,9 +273,18 @@ def _ipv4(value: Any, name: str, *, allow_any: bool = False) -> str:
     return str(address)
 
 
-def _protocols(value: Any) -> tuple[str, ...]:
+def _ipsec(value: Any) -> IpsecPolicy:
+    if not isinstance(value, dict):
+        raise GatewayConfigError("ipsec", "must be a JSON object")
+    try:
+        return ipsec_policy_from_dict(value)
+    except IpsecConfigError as exc:
+        raise GatewayConfigError(f"ipsec.{exc.field}", exc.message) from None
+
+
+def _protocols(value: Any, ipsec: bool = False) -> tuple[str, ...]:
     items = _list(value, "protocols")
-    if not items:
+    if not items and not ipsec:
         raise GatewayConfigError("protocols", f"must name at least one of {', '.join(PROTOCOLS)}")
     out: list[str] = []
     for i, item in enumerate(items):

@@ -1,0 +1,127 @@
+"""The gateway configuration's ``ipsec`` section: pre-shared key, proposals and the IPsec services.
+
+Example::
+
+    "ipsec": {
+      "psk": "shared secret",
+      "services": ["l2tp_ipsec", "ikev1_xauth"],
+      "ike_proposals": ["aes256-sha256-modp2048", "3des-sha1-modp1024"],
+      "esp_proposals": ["aes256-sha256", "3des-sha1"],
+      "allow_legacy": true,
+      "dpd_interval": 30,
+      "force_encapsulation": false
+    }
+
+``l2tp_ipsec``: IKEv1 (pre-shared key) with an ESP transport SA protecting UDP 1701; the L2TP
+datagrams inside go to the gateway's LNS, with the ``l2tp`` section's PPP policy. ``ikev1_xauth``:
+IKEv1 with XAUTH against ``users``, a Mode Config address from ``client_pool`` (plus
+``dns_servers``) and an ESP tunnel SA into a TUN device whose local address is ``server_address``.
+Legacy algorithms (3DES, DES, MD5, MODP groups under 2048 bits) are refused unless ``allow_legacy``.
+The key never appears in an error message or a repr.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from wizard.engine.crypto.suites import parse_proposal_string
+from wizard.engine.ike.v1.config import DEFAULT_ESP_PROPOSALS, DEFAULT_IKE_PROPOSALS
+from wizard.engine.ike.v1.proposals import esp_suites, phase1_suites
+
+SERVICES = ("l2tp_ipsec", "ikev1_xauth")
+IPSEC_KEYS = {"psk", "services", "ike_proposals", "esp_proposals", "allow_legacy", "dpd_interval", "force_encapsulation"}
+
+
+class IpsecConfigError(ValueError):
+    """A mistake in the ``ipsec`` section; ``field`` is the dotted path below it (``"psk"``)."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+@dataclass(frozen=True)
+class IpsecPolicy:
+    """What the gateway's IKEv1 responder accepts and which services it runs."""
+
+    psk: str = field(repr=False)
+    services: tuple[str, ...]
+    ike_proposals: tuple[str, ...] = DEFAULT_IKE_PROPOSALS
+    esp_proposals: tuple[str, ...] = DEFAULT_ESP_PROPOSALS
+    allow_legacy: bool = False
+    dpd_interval: float | None = 30.0
+    force_encapsulation: bool = False
+
+
+def ipsec_policy_from_dict(obj: dict[str, Any]) -> IpsecPolicy:
+    """Validate the section (already known to be a JSON object); raises :class:`IpsecConfigError`."""
+    for key in obj:
+        if key not in IPSEC_KEYS:
+            raise IpsecConfigError(key, f"unknown field; known fields here: {', '.join(sorted(IPSEC_KEYS))}")
+    if "psk" not in obj:
+        raise IpsecConfigError("psk", "is required (the pre-shared key clients enter)")
+    psk = obj["psk"]
+    if not isinstance(psk, str) or not psk:
+        raise IpsecConfigError("psk", "must be a non-empty string")
+    services = _names(obj.get("services", list(SERVICES)), "services")
+    if not services:
+        raise IpsecConfigError("services", f"must name at least one of {', '.join(SERVICES)}")
+    for i, service in enumerate(services):
+        if service not in SERVICES:
+            raise IpsecConfigError(f"services[{i}]", f"{service!r} is not served; choose from {', '.join(SERVICES)}")
+    allow_legacy = obj.get("allow_legacy", False)
+    if type(allow_legacy) is not bool:
+        raise IpsecConfigError("allow_legacy", "must be true or false")
+    ike = _proposals(obj.get("ike_proposals", list(DEFAULT_IKE_PROPOSALS)), "ike_proposals", "ike", allow_legacy)
+    esp = _proposals(obj.get("esp_proposals", list(DEFAULT_ESP_PROPOSALS)), "esp_proposals", "esp", allow_legacy)
+    if not phase1_suites(ike):
+        raise IpsecConfigError("ike_proposals", "none can be used with IKEv1 (it has no AEAD ciphers in phase 1)")
+    if not esp_suites(esp)[0]:
+        raise IpsecConfigError("esp_proposals", "none can be used with IKEv1")
+    dpd = obj.get("dpd_interval", 30)
+    if dpd is not None and (type(dpd) is not int or not 0 <= dpd <= 3600):
+        raise IpsecConfigError("dpd_interval", "must be a whole number of seconds from 0 to 3600 (0 or null: off)")
+    force = obj.get("force_encapsulation", False)
+    if type(force) is not bool:
+        raise IpsecConfigError("force_encapsulation", "must be true or false")
+    return IpsecPolicy(
+        psk=psk,
+        services=services,
+        ike_proposals=ike,
+        esp_proposals=esp,
+        allow_legacy=allow_legacy,
+        dpd_interval=float(dpd) if dpd else None,
+        force_encapsulation=force,
+    )
+
+
+def _names(value: Any, name: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise IpsecConfigError(name, "must be a JSON list")
+    out: list[str] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise IpsecConfigError(f"{name}[{i}]", "must be a string")
+        if item in out:
+            raise IpsecConfigError(f"{name}[{i}]", f"{item} is listed twice")
+        out.append(item)
+    return tuple(out)
+
+
+def _proposals(value: Any, name: str, kind: str, allow_legacy: bool) -> tuple[str, ...]:
+    items = _names(value, name)
+    if not items:
+        raise IpsecConfigError(name, "must list at least one proposal, e.g. aes256-sha256-modp2048")
+    for i, text in enumerate(items):
+        try:
+            proposal = parse_proposal_string(text, "ike" if kind == "ike" else "esp")
+        except ValueError as exc:
+            raise IpsecConfigError(f"{name}[{i}]", str(exc)) from None
+        if proposal.legacy and not allow_legacy:
+            raise IpsecConfigError(
+                f"{name}[{i}]",
+                f"uses legacy {', '.join(proposal.legacy_names)}; set allow_legacy to true to accept it",
+            )
+    return items
