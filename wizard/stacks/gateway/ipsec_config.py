@@ -30,7 +30,15 @@ from wizard.engine.ike.v1.config import DEFAULT_ESP_PROPOSALS, DEFAULT_IKE_PROPO
 from wizard.engine.ike.v1.proposals import esp_suites, phase1_suites
 
 SERVICES = ("l2tp_ipsec", "ikev1_xauth")
-IPSEC_KEYS = {"psk", "services", "ike_proposals", "esp_proposals", "allow_legacy", "dpd_interval", "force_encapsulation"}
+IPSEC_KEYS = {
+    "psk",
+    "services",
+    "ike_proposals",
+    "esp_proposals",
+    "allow_legacy",
+    "dpd_interval",
+    "force_encapsulation",
+}
 
 
 class IpsecConfigError(ValueError):
