@@ -270,7 +270,7 @@ class IpsecPeer:
             return
         if packet[12:16] != ipaddress.IPv4Address(self.lease).packed:
             self.esp.counters.dropped_in += 1
-        elif not self._tun_ready:
+        elif not self._tun_ready or self.tun is None:
             self._hold(packet)
         elif not self.tun.write(packet):
             self.esp.counters.dropped_in += 1
