@@ -141,6 +141,7 @@ class IpsecPeer:
         self.ike = IKEv1Connection("responder", server.ike_config(local, address, service, self._lease))
         self.esp = EspSAs()
         self.lease: str | None = None
+        self._lease_packed = b""
         self.user: str | None = None
         self.tun: TunDevice | None = None
         self._applier: DirectApplier | None = None
@@ -221,6 +222,7 @@ class IpsecPeer:
             if self.lease is None:
                 self.log(f"{self.label}: the address pool is exhausted; refusing user {user!r}")
                 return None
+            self._lease_packed = ipaddress.IPv4Address(self.lease).packed
         config = self.server.shared.config
         return ModeConfigLease(self.lease, "255.255.255.255", config.dns_servers)
 
@@ -268,7 +270,7 @@ class IpsecPeer:
         if self.lease is None or len(packet) < 20 or packet[0] >> 4 != 4:
             self.esp.counters.dropped_in += 1
             return
-        if packet[12:16] != ipaddress.IPv4Address(self.lease).packed:
+        if packet[12:16] != self._lease_packed:
             self.esp.counters.dropped_in += 1
         elif not self._tun_ready or self.tun is None:
             self._hold(packet)
