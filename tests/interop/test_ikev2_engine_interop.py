@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.interop.conftest import Lab
 from tests.pairs.ikev2_harness import pki
-from wizard.engine.esp import Direction, Mode, SAConfig, SecurityAssociation, UdpEncapsulation
 from wizard.engine.errors import ParseError
+from wizard.engine.esp import Direction, Mode, SAConfig, SecurityAssociation, UdpEncapsulation
 from wizard.engine.ike.v2 import events as ev
 from wizard.engine.ike.v2.config import ChildConfig, IKEv2Config
 from wizard.engine.ike.v2.connection import IKEv2Connection, State

@@ -93,7 +93,7 @@ class IKEv2Connection(InformationalMixin, ChildrenMixin, IkeAuthMixin, SAInitMix
         times: list[float] = []
         if self._request is not None and self._request.next_at is not None:
             times.append(self._request.next_at)
-        for t in (self._dpd_time(), self._ike_rekey_time()):
+        for t in (self._dpd_time(), self._ike_rekey_time(), self._setup_deadline):
             if t is not None:
                 times.append(t)
         times += self._child_times()
@@ -105,6 +105,8 @@ class IKEv2Connection(InformationalMixin, ChildrenMixin, IkeAuthMixin, SAInitMix
         req = self._request
         if req is not None and req.next_at is not None and req.next_at <= now:
             self._retransmit(now)
+        if self._setup_deadline is not None and now >= self._setup_deadline and self.state is not State.ESTABLISHED:
+            self._fail(f"{self.peer_label} stopped before authentication finished", now, tell_peer=False)
         if self._closed():
             return
         self._dpd_tick(now)

@@ -76,6 +76,7 @@ class ConnectionCore:
         self._last_heard = 0.0
         self._cookie_secret = self._rand(16)
         self.last_failure: str | None = None
+        self._setup_deadline: float | None = None  # responder: give up on a half-open negotiation
 
     # --- small helpers ------------------------------------------------------------------------------
 
@@ -165,6 +166,15 @@ class ConnectionCore:
         for d in datagrams:
             self._send_raw(d)
         return req
+
+    def _send_oneway(self, sa: IkeSA, payloads: Sequence[Payload]) -> None:
+        """An INFORMATIONAL request we do not wait for (the connection is ending)."""
+        if sa.out is None:
+            return
+        mid = sa.next_mid
+        sa.next_mid += 1
+        for d in self._seal(sa, ExchangeType.INFORMATIONAL_V2, mid, False, payloads):
+            self._send_raw(d)
 
     def _enqueue(self, starter: Callable[[float], None], now: float) -> None:
         self._queue.append(starter)
@@ -380,11 +390,7 @@ class ConnectionCore:
         self._children = []
         if usable and ike is not None:
             # Fire and forget: the connection ends now; the peer answers a Delete even if we stop listening.
-            mid = ike.next_mid
-            ike.next_mid += 1
-            payload = Payload(PayloadType.DELETE, DeletePayload(ProtocolId.IKE).encode())
-            for d in self._seal(ike, ExchangeType.INFORMATIONAL_V2, mid, False, [payload]):
-                self._send_raw(d)
+            self._send_oneway(ike, [Payload(PayloadType.DELETE, DeletePayload(ProtocolId.IKE).encode())])
         if ike is not None:
             ike.deleted = True
         self._request = None

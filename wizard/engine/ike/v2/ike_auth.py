@@ -31,6 +31,7 @@ from wizard.engine.ike.v2.events import IKESAUp
 from wizard.engine.ike.v2.keys import derive_child_keys, same, shared_key_auth, signed_octets
 from wizard.engine.ike.v2.messages import AuthPayload, CertPayload, CPPayload, IdPayload, NotifyPayload, SAPayload
 from wizard.engine.ike.v2.proposals import accept_esp, choose_esp, esp_sa_payload
+from wizard.engine.ike.v2.sa_init import SETUP_TIMEOUT
 from wizard.engine.ike.v2.state import IkeSA, State
 from wizard.engine.ike.v2.ts import Selector, decode_ts, describe, encode_ts, narrow, within
 
@@ -222,10 +223,17 @@ class IkeAuthMixin(ConnectionCore):
                 self._fail(reasons.peer_notify(self.peer_label, n.notify_type, "authentication (IKE_AUTH)"), now,
                            n.notify_type, tell_peer=False)  # fmt: skip
                 return
+        eap = ctx.eap_peer
+        if eap is not None and eap.done and not eap.succeeded:
+            self._fail(eap.failure or f"the gateway rejected the user name or password ({eap.method})", now,
+                       NotifyType.AUTHENTICATION_FAILED, tell_peer=False)  # fmt: skip
+            return
         try:
             self._auth_response_checks(sa, ctx, payloads)
         except AuthFailure as exc:
-            self._fail(exc.reason, now, NotifyType.AUTHENTICATION_FAILED)
+            # RFC 7296 §2.21.2: tell the gateway why we give up on it.
+            self._send_oneway(sa, [self._notify(NotifyType.AUTHENTICATION_FAILED)])
+            self._fail(exc.reason, now, NotifyType.AUTHENTICATION_FAILED, tell_peer=False)
             return
         eap_p = first(payloads, PayloadType.EAP)
         if eap_p is not None:
@@ -275,11 +283,11 @@ class IkeAuthMixin(ConnectionCore):
         if ctx.eap_only is False and not ctx.peer_verified:
             raise ParseError("EAP before the gateway authenticated")
         answer = eap.handle(message, now)
-        if eap.done and not eap.succeeded:
+        if answer is None and eap.done and not eap.succeeded:
             reason = eap.failure or f"the gateway rejected the user name or password ({eap.method})"
             self._fail(reason, now, NotifyType.AUTHENTICATION_FAILED, tell_peer=False)
             return
-        if answer is not None:
+        if answer is not None:  # also a failure's acknowledgement: the gateway then ends with EAP-Failure
             self._send_request(sa, ExchangeType.IKE_AUTH, [Payload(PayloadType.EAP, answer)], "auth", self._on_auth_response,
                                self._auth_timed_out, now)  # fmt: skip
             return
@@ -351,6 +359,7 @@ class IkeAuthMixin(ConnectionCore):
     def _ike_established(self, sa: IkeSA, ctx: AuthContext, now: float) -> None:
         sa.established, sa.established_at = True, now
         ctx.finished = True
+        self._setup_deadline = None
         self.state = State.ESTABLISHED
         self._last_heard = now
         cfg = self.config
@@ -373,6 +382,7 @@ class IkeAuthMixin(ConnectionCore):
             self._respond(sa, ExchangeType.IKE_AUTH, mid, [self._notify(NotifyType.INVALID_SYNTAX)], src)
             return
         ctx = self._auth
+        self._setup_deadline = now + SETUP_TIMEOUT
         try:
             if ctx is None:
                 self._auth_first_request(sa, mid, payloads, now, src)

@@ -35,6 +35,7 @@ NONCE_SIZE = 32
 ZERO_SPI = bytes(8)
 MAX_COOKIE_TRIES = 3
 MAX_KE_TRIES = 2
+SETUP_TIMEOUT = 60.0  # responder: a half-open IKE SA is dropped after this long without progress
 PROBE_EXTRA = ("aes256gcm16-aes128gcm16-prfsha256-prfsha384-prfsha512-modp2048-ecp256-ecp384-modp3072-modp4096-curve25519",
                "aes256-aes128-sha256-sha384-sha512-sha1-prfsha256-prfsha1-ecp256-ecp384-modp3072-curve25519")  # fmt: skip
 
@@ -288,3 +289,4 @@ class SAInitMixin(ConnectionCore):
         sa.init_response = self._send_unprotected(header, out, src, sa.spi_r)
         self.state = State.AUTH
         self._last_heard = now
+        self._setup_deadline = now + SETUP_TIMEOUT
