@@ -84,7 +84,9 @@ class ResolvedDns:
             raise DnsError(f"cannot run {self.resolvectl}: {exc.strerror}") from None
         _, err = await proc.communicate()
         if proc.returncode:
-            raise DnsError(f"systemd-resolved refused 'resolvectl {' '.join(args[:2])}': {err.decode(errors='replace').strip()}")
+            raise DnsError(
+                f"systemd-resolved refused 'resolvectl {' '.join(args[:2])}': {err.decode(errors='replace').strip()}"
+            )
 
     async def apply(self, ifname: str, ifindex: int, settings: DnsSettings, journal: SessionJournal) -> ResolvedLink:
         entry = ResolvedLink(ifindex, ifname)

@@ -136,7 +136,11 @@ def render(allowances: Iterable[Allowance], table: str = TABLE_NAME) -> str:
         f"delete table {TABLE_FAMILY} {table}",
         f"table {TABLE_FAMILY} {table} {{",
     ]
-    for chain, hook, rules in (("output", "output", out_rules), ("input", "input", in_rules), ("forward", "forward", fwd_rules)):
+    for chain, hook, rules in (
+        ("output", "output", out_rules),
+        ("input", "input", in_rules),
+        ("forward", "forward", fwd_rules),
+    ):
         lines.append(f"  chain {chain} {{")
         lines.append(f"    type filter hook {hook} priority {PRIORITY}; policy drop;")
         lines += [f"    {rule}" for rule in rules]

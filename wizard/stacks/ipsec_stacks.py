@@ -24,18 +24,17 @@ from wizard.net.errors import NetError
 from wizard.net.tun import TunDevice
 from wizard.stacks.base import (
     Connected,
-    Disconnected,
     Negotiated,
     NetworkApplier,
     NetworkSettings,
     Progress,
     StackError,
     StatusSink,
-    VpnStack,
 )
 from wizard.stacks.ipsec_channel import IpsecChannel, local_address_towards
 from wizard.stacks.l2tp import L2TP_PORT, L2tpStack
 from wizard.stacks.ppp_stack import CLOSE_GRACE, RouteChoice, resolve
+from wizard.stacks.tunnel_stack import TunnelStack
 
 UDP = 17
 IkeConfigFactory = Callable[[str, str], IKEv1Config]  # (our address, the gateway's address) -> config
@@ -139,7 +138,7 @@ class L2tpIpsecStack(L2tpStack):
         return self.ipsec.items() if self.ipsec is not None else []
 
 
-class IkeTunnelStack(VpnStack):
+class IkeTunnelStack(TunnelStack):
     """IKEv1 with XAUTH and Mode Config: ESP tunnel mode through a TUN device."""
 
     protocol = "ikev1_xauth"
@@ -156,23 +155,17 @@ class IkeTunnelStack(VpnStack):
         connect_timeout: float = 45.0,
         tun_name: str = "cw%d",
     ) -> None:
-        super().__init__(status)
+        super().__init__(status, applier, tun_name)
         self.gateway = gateway
         self.make_ike_config = ike_config
         self.ike_config: IKEv1Config | None = None
-        self.applier = applier
         self.routing = routing or RouteChoice()
         self.connect_timeout = connect_timeout
-        self.tun_name = tun_name
         self.ipsec: IpsecChannel | None = None
-        self.tun: TunDevice | None = None
-        self._user_closed: asyncio.Future[str] | None = None
-        self._applied = False
-        self._torn_down = False
 
     async def connect(self) -> Connected:
-        loop = asyncio.get_running_loop()
-        self._user_closed = loop.create_future()
+        self._begin()
+        assert self._user_closed is not None
         try:
             async with asyncio.timeout(self.connect_timeout):
                 peer = await resolve(self.gateway)
@@ -220,8 +213,7 @@ class IkeTunnelStack(VpnStack):
             routes=self.routing.routes + pushed_routes,
             vpn_gateway=self.ike_config.peer_address,
         )
-        self._applied = True
-        await self.applier.apply(settings)
+        await self._apply(settings)
         self.tun.start_reading(self._from_tun)
         negotiated = Negotiated(
             protocol=self.protocol,
@@ -250,36 +242,14 @@ class IkeTunnelStack(VpnStack):
         if self.tun is None or not self.tun.write(packet):
             self.counters.dropped += 1
 
-    async def wait_closed(self) -> Disconnected:
-        assert self.ipsec is not None and self._user_closed is not None
-        await asyncio.wait([self.ipsec.lost, self._user_closed], return_when=asyncio.FIRST_COMPLETED)
-        if self._user_closed.done():
-            result = Disconnected(self._user_closed.result(), deliberate=True)
-        else:
-            result = Disconnected(self.ipsec.lost.result(), deliberate=False)
-        await self._teardown(result.reason)
-        self.status(result)
-        return result
+    def _endings(self) -> list[asyncio.Future[str]]:
+        assert self.ipsec is not None
+        return [self.ipsec.lost]
 
-    async def close(self, reason: str = "disconnected by the user") -> None:
-        if self._user_closed is not None and not self._user_closed.done():
-            self._user_closed.set_result(reason)
-        await self._teardown(reason)
-
-    async def _teardown(self, reason: str) -> None:
-        if self._torn_down:
-            return
-        self._torn_down = True
-        if self.tun is not None:
-            self.tun.stop_reading()
+    async def _stop_protocols(self, reason: str) -> None:
         if self.ipsec is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.ipsec.close(reason), CLOSE_GRACE)
-        if self._applied:
-            for problem in await self.applier.revert():
-                self.status(Progress("cleanup", problem))
-        if self.tun is not None:
-            self.tun.close()
 
 
 class IpsecTransportStack(IkeTunnelStack):
@@ -307,8 +277,7 @@ class IpsecTransportStack(IkeTunnelStack):
             routes=(f"{peer}/32",),
             policy=PolicyRouting(self.table, self.fwmark, self.rule_priority, source=local),
         )
-        self._applied = True
-        await self.applier.apply(settings)
+        await self._apply(settings)
         self.tun.start_reading(self._from_tun)
         negotiated = Negotiated(
             protocol=self.protocol,

@@ -26,6 +26,9 @@ _PHASE_MESSAGES = {
 }
 
 
+EARLY_PACKETS = 32
+
+
 class PppLink:
     """One PPP connection riding on a carrier, feeding a TUN device once the network is up."""
 
@@ -44,8 +47,10 @@ class PppLink:
         self.counters = counters
         self.up: asyncio.Future[ev.NetworkUp] = self.loop.create_future()
         self.ended: asyncio.Future[tuple[str, bool]] = self.loop.create_future()  # (reason, failed)
+        self.ended_reason: asyncio.Future[str] = self.loop.create_future()
         self.auth_method: str | None = None
         self.tun: TunDevice | None = None
+        self._early: list[bytes] = []
         self._timer = EngineTimer(self.loop, self.ppp.get_timer, self.ppp.handle_timer, self.flush)
 
     def start(self) -> None:
@@ -57,8 +62,12 @@ class PppLink:
         self.flush()
 
     def attach_tun(self, tun: TunDevice) -> None:
-        """Start moving packets between ``tun`` and the link."""
+        """Start moving packets between ``tun`` and the link (first what arrived before it existed)."""
         self.tun = tun
+        for packet in self._early:
+            if not tun.write(packet):
+                self.counters.dropped += 1
+        self._early.clear()
         tun.start_reading(self._from_tun, self.loop)
 
     def _from_tun(self, packet: bytes) -> None:
@@ -99,7 +108,9 @@ class PppLink:
     def _handle(self, event: ev.Event) -> None:
         if isinstance(event, ev.IPPacketReceived):
             self.counters.note_in(len(event.packet))
-            if self.tun is None or not self.tun.write(event.packet):
+            if self.tun is None and len(self._early) < EARLY_PACKETS:
+                self._early.append(event.packet)  # the peer was faster than our interface set-up
+            elif self.tun is None or not self.tun.write(event.packet):
                 self.counters.dropped += 1
         elif isinstance(event, ev.PhaseChanged):
             message = _PHASE_MESSAGES.get(event.phase)
@@ -115,3 +126,4 @@ class PppLink:
             self.status(Progress("ppp-keepalive", f"the server stopped answering ({event.missed} keepalives lost)"))
         elif isinstance(event, ev.ConnectionFailed | ev.ConnectionClosed) and not self.ended.done():
             self.ended.set_result((event.reason, isinstance(event, ev.ConnectionFailed)))
+            self.ended_reason.set_result(event.reason)

@@ -22,16 +22,15 @@ from wizard.net.errors import NetError
 from wizard.net.tun import TunDevice
 from wizard.stacks.base import (
     Connected,
-    Disconnected,
     Negotiated,
     NetworkApplier,
     NetworkSettings,
     Progress,
     StackError,
     StatusSink,
-    VpnStack,
 )
 from wizard.stacks.ppp_link import PppLink
+from wizard.stacks.tunnel_stack import TunnelStack
 
 T = TypeVar("T")
 CLOSE_GRACE = 3.0  # seconds for polite termination (LCP Terminate, StopCCN, Call-Clear)
@@ -49,7 +48,7 @@ class RouteChoice:
     split_dns_domains: tuple[str, ...] = ()
 
 
-class PppStack(VpnStack):
+class PppStack(TunnelStack):
     protocol = "ppp"
 
     def __init__(
@@ -63,20 +62,14 @@ class PppStack(VpnStack):
         connect_timeout: float = 30.0,
         tun_name: str = "cw%d",
     ) -> None:
-        super().__init__(status)
+        super().__init__(status, applier, tun_name)
         self.gateway = gateway
         self.gateway_address = ""
         self.ppp_config = ppp_config
-        self.applier = applier
         self.routing = routing or RouteChoice()
         self.connect_timeout = connect_timeout
-        self.tun_name = tun_name
         self.link: PppLink | None = None
-        self.tun: TunDevice | None = None
         self._lost: asyncio.Future[str] | None = None
-        self._user_closed: asyncio.Future[str] | None = None
-        self._applied = False
-        self._torn_down = False
         self._early_frames: list[bytes] = []
 
     # -- for subclasses --------------------------------------------------------------------------
@@ -126,9 +119,8 @@ class PppStack(VpnStack):
     # -- VpnStack --------------------------------------------------------------------------------
 
     async def connect(self) -> Connected:
-        loop = asyncio.get_running_loop()
+        loop = self._begin()
         self._lost = loop.create_future()
-        self._user_closed = loop.create_future()
         try:
             async with asyncio.timeout(self.connect_timeout):
                 self.gateway_address = await resolve(self.gateway)
@@ -173,8 +165,7 @@ class PppStack(VpnStack):
             routes=self.routing.routes,
             vpn_gateway=self.gateway_address,
         )
-        self._applied = True
-        await self.applier.apply(settings)
+        await self._apply(settings)
         self.link.attach_tun(self.tun)
         negotiated = Negotiated(
             protocol=self.protocol,
@@ -194,29 +185,11 @@ class PppStack(VpnStack):
         self.status(connected)
         return connected
 
-    async def wait_closed(self) -> Disconnected:
-        assert self.link is not None and self._lost is not None and self._user_closed is not None
-        watch: list[asyncio.Future[object]] = [self.link.ended, self._lost, self._user_closed]  # type: ignore[list-item]
-        await asyncio.wait(watch, return_when=asyncio.FIRST_COMPLETED)
-        if self._user_closed.done():
-            result = Disconnected(self._user_closed.result(), deliberate=True)
-        elif self.link.ended.done():
-            result = Disconnected(self.link.ended.result()[0], deliberate=False)
-        else:
-            result = Disconnected(self._lost.result(), deliberate=False)
-        await self._teardown(result.reason)
-        self.status(result)
-        return result
+    def _endings(self) -> list[asyncio.Future[str]]:
+        assert self.link is not None and self._lost is not None
+        return [self.link.ended_reason, self._lost]
 
-    async def close(self, reason: str = "disconnected by the user") -> None:
-        if self._user_closed is not None and not self._user_closed.done():
-            self._user_closed.set_result(reason)
-        await self._teardown(reason)
-
-    async def _teardown(self, reason: str) -> None:
-        if self._torn_down:
-            return
-        self._torn_down = True
+    async def _stop_protocols(self, reason: str) -> None:
         carrier_gone = self._lost is not None and self._lost.done()
         if self.link is not None and not self.link.ended.done():
             if carrier_gone:
@@ -229,12 +202,6 @@ class PppStack(VpnStack):
             self.link.stop()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._close_carrier(reason), CLOSE_GRACE)
-        if self._applied:
-            problems = await self.applier.revert()
-            for problem in problems:
-                self.status(Progress("cleanup", problem))
-        if self.tun is not None:
-            self.tun.close()
 
 
 def link_local(interface_id: bytes | None) -> str | None:
