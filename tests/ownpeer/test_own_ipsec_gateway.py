@@ -10,17 +10,32 @@ a secret.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import ipaddress
+import json
 import random
 import re
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.ownpeer.conftest import DNS, POOL, SERVER_ADDRESS, USERS, GatewayLab, running_gateway
+from tests.ownpeer.conftest import (
+    DNS,
+    POOL,
+    SERVER_ADDRESS,
+    USERS,
+    GatewayLab,
+    GatewayProcess,
+    gateway_config,
+    ip,
+    namespaces,
+    running_gateway,
+)
 from tests.ownpeer.test_own_gateway import (
     PINGS,
     _gateway_devices,
@@ -217,6 +232,83 @@ def test_unacceptable_proposal_names_what_was_offered(ipsec_lab: GatewayLab) -> 
     print(f"\nunacceptable proposal: {reason}")
     assert "NO_PROPOSAL_CHOSEN" in reason and "MODP-4096" in reason, reason
     ipsec_lab.gateway.wait_for(rf"ipsec {ipsec_lab.ns.client_addr}: failed: .*MODP-4096", mark)
+
+
+@pytest.mark.parametrize("protocol", [Protocol.L2TP_IPSEC, Protocol.IKEV1_XAUTH])
+def test_esp_in_udp_4500_when_the_gateway_claims_a_nat(tmp_path: Path, protocol: Protocol) -> None:
+    """``force_encapsulation``: the gateway's NAT-D says it is behind a NAT, so ESP rides in UDP 4500 both ways."""
+    with running_gateway(tmp_path, changes=ipsec_changes(force_encapsulation=True)) as lab:
+        user = "bob" if protocol is Protocol.L2TP_IPSEC else "alice"
+        connected, output, leftover = _run(lab, _profile(protocol, lab.ns.gateway_addr, user, MODERN), _secrets(user), SERVER_ADDRESS)
+        negotiated = connected.negotiated.as_dict()
+        print(f"\n{protocol.value} over UDP 4500: {negotiated}\n{output.strip()}")
+        assert negotiated["nat-t"].startswith("UDP 4500"), negotiated
+        assert _received(output) == PINGS, output
+        assert leftover == []
+        lab.gateway.wait_for(rf"ipsec {lab.ns.client_addr}: NAT detected: IKE and ESP move to UDP 4500")
+        lab.gateway.wait_for(rf"ipsec {lab.ns.client_addr}: IPsec SA up: .*UDP-encapsulated")
+        lab.gateway.wait_for(rf"ipsec {lab.ns.client_addr}: closed: ")
+        assert _gateway_devices(lab) == []
+
+
+@contextlib.contextmanager
+def _behind_a_nat(tmp: Path) -> Iterator[tuple[GatewayLab, str]]:
+    """Our gateway, and a client namespace whose traffic a router namespace masquerades (nftables).
+
+    gateway 192.0.2.1 -- veth -- 192.0.2.2 router 10.78.0.1 -- veth -- 10.78.0.2 client.
+    Yields the lab (its ``ns.client`` is the router's namespace) and the client's namespace.
+    """
+    with namespaces() as ns:
+        client = f"{ns.client}n"
+        subprocess.run(["ip", "netns", "del", client], capture_output=True, check=False)
+        ip("netns", "add", client)
+        try:
+            ip("-n", client, "link", "set", "lo", "up")
+            ip("-n", ns.client, "link", "add", "vn", "type", "veth", "peer", "name", "vx", "netns", client)
+            ip("-n", ns.client, "addr", "add", "10.78.0.1/24", "dev", "vn")
+            ip("-n", ns.client, "link", "set", "vn", "up")
+            ip("-n", client, "addr", "add", "10.78.0.2/24", "dev", "vx")
+            ip("-n", client, "link", "set", "vx", "up")
+            ip("-n", client, "route", "add", "default", "via", "10.78.0.1")
+            router = ("ip", "netns", "exec", ns.client)
+            subprocess.run([*router, "sysctl", "-qw", "net.ipv4.ip_forward=1"], check=True)
+            nft = (*router, "nft")
+            subprocess.run([*nft, "add", "table", "ip", "cwnat"], check=True)
+            subprocess.run([*nft, "add", "chain", "ip", "cwnat", "post", "{ type nat hook postrouting priority srcnat; }"],
+                           check=True)  # fmt: skip
+            subprocess.run([*nft, "add", "rule", "ip", "cwnat", "post", "oifname", "vc", "masquerade"], check=True)
+            config = {**gateway_config(ns.gateway_addr), **ipsec_changes()}
+            path = tmp / "gateway.json"
+            path.write_text(json.dumps(config))
+            gw = GatewayProcess.start(ns.gateway, path)
+            try:
+                gw.wait_for(r"gateway: ready")
+                yield GatewayLab(ns, gw, config), client
+            finally:
+                gw.stop()
+        finally:
+            subprocess.run(["ip", "netns", "del", client], capture_output=True, check=False)
+
+
+@pytest.mark.parametrize("protocol", [Protocol.L2TP_IPSEC, Protocol.IKEV1_XAUTH])
+def test_nat_traversal_through_a_real_nat(tmp_path: Path, protocol: Protocol) -> None:
+    """A client behind nftables masquerade: NAT-T floats to UDP 4500 and 100 pings come back."""
+    with _behind_a_nat(tmp_path) as (lab, client_ns):
+        user = "bob" if protocol is Protocol.L2TP_IPSEC else "alice"
+        profile = _profile(protocol, lab.ns.gateway_addr, user, MODERN)
+        inside = dataclasses.replace(lab, ns=dataclasses.replace(lab.ns, client=client_ns))
+        connected, output, leftover = _run(inside, profile, _secrets(user), SERVER_ADDRESS)
+        negotiated = connected.negotiated.as_dict()
+        print(f"\n{protocol.value} behind a NAT: {negotiated}\n{output.strip()}")
+        assert negotiated["nat-t"].startswith("UDP 4500"), negotiated
+        assert _received(output) == PINGS, output
+        assert leftover == []
+        public = re.escape(lab.ns.client_addr)  # the NAT's address on the gateway's side
+        lab.gateway.wait_for(rf"ipsec {public}: NAT detected: IKE and ESP move to UDP 4500")
+        lab.gateway.wait_for(rf"ipsec {public}: IKE SA up: .*, client 10\.78\.0\.2")
+        lab.gateway.wait_for(rf"ipsec {public}: IPsec SA up: .*UDP-encapsulated")
+        lab.gateway.wait_for(rf"ipsec {public}: closed: ")
+        assert _gateway_devices(lab) == []
 
 
 def test_sigterm_deletes_the_sas_and_leaves_nothing(tmp_path: Path) -> None:
