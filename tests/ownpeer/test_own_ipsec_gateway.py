@@ -311,14 +311,16 @@ def test_nat_traversal_through_a_real_nat(tmp_path: Path, protocol: Protocol) ->
         assert _gateway_devices(lab) == []
 
 
-def test_sigterm_deletes_the_sas_and_leaves_nothing(tmp_path: Path) -> None:
-    """An XAUTH client is up; SIGTERM makes the gateway delete its SAs; the client notices at once."""
-    with running_gateway(tmp_path, changes=ipsec_changes(services=["ikev1_xauth"])) as lab:
-        profile = _profile(Protocol.IKEV1_XAUTH, lab.ns.gateway_addr, "alice", MODERN)
+@pytest.mark.parametrize("protocol", [Protocol.IKEV1_XAUTH, Protocol.L2TP_IPSEC])
+def test_sigterm_hangs_up_and_deletes_the_sas(tmp_path: Path, protocol: Protocol) -> None:
+    """A client is up; SIGTERM: L2TP/PPP hang up through the SA first, then the SAs are deleted."""
+    with running_gateway(tmp_path, changes=ipsec_changes()) as lab:
+        user = "bob" if protocol is Protocol.L2TP_IPSEC else "alice"
+        profile = _profile(protocol, lab.ns.gateway_addr, user, MODERN)
         events: list[StatusEvent] = []
 
         async def main() -> tuple[Connected, Disconnected]:
-            stack = build_stack(profile, _secrets("alice"), events.append, DirectApplier())
+            stack = build_stack(profile, _secrets(user), events.append, DirectApplier())
             up = await stack.connect()
             try:
                 ping = await _ping(lab, SERVER_ADDRESS)
@@ -337,11 +339,17 @@ def test_sigterm_deletes_the_sas_and_leaves_nothing(tmp_path: Path) -> None:
                 leftover = _network_state()
         assert leftover == []
         assert not down.deliberate
-        assert "deleted" in down.reason or "gateway" in down.reason, down.reason
         assert lab.gateway.proc.wait(10) == 0
         output = lab.gateway.output
-        print(f"\n{down.reason}\n{output}")
-        assert re.search(r"ipsec .*: closed: the gateway was stopped \(SIGTERM\)", output), output
+        print(f"\n{protocol.value}: {down.reason}\n{output}")
+        if protocol is Protocol.IKEV1_XAUTH:
+            assert "deleted" in down.reason, down.reason
+        else:  # a polite hang-up inside the SA, not a lost link
+            assert re.search(r"server .*(closed the connection|hung up)", down.reason), down.reason
+            assert "and 1 IPsec peer(s)" in output, output
+        # XAUTH: we delete the SAs; L2TP/IPsec: the client deletes them once its tunnel has hung up.
+        closer = "the gateway was stopped" if protocol is Protocol.IKEV1_XAUTH else "the client closed the connection"
+        assert re.search(rf"ipsec .*: closed: {closer}", output), output
         assert "gateway: stopped" in output
         assert _gateway_devices(lab, settle=0) == []
 
