@@ -66,7 +66,8 @@ class IKEv2Config:
 
     ``auth`` is how this side proves itself: a pre-shared key, a certificate (RSA or ECDSA), or EAP
     (initiator only; the gateway then signs with its certificate, or uses only EAP when both sides allow
-    RFC 5998). ``peer_auth`` is what the peer must use; None picks the usual pairing (PSK with PSK,
+    RFC 5998, offered only when ``eap_only`` is set and no CA certificates are configured, since those mean
+    the gateway must show a certificate). ``peer_auth`` is what the peer must use; None picks the usual pairing (PSK with PSK,
     certificates otherwise; a gateway with ``eap_users`` expects EAP). ``wall_clock`` is used for
     certificate validity only; ``random_bytes`` makes tests deterministic.
     """

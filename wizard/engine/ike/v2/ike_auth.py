@@ -180,7 +180,8 @@ class IkeAuthMixin(ConnectionCore):
                 out.append(self._notify(NotifyType.USE_TRANSPORT_MODE))
         if cfg.mobike:
             out.append(self._notify(NotifyType.MOBIKE_SUPPORTED))
-        if cfg.auth == "eap" and cfg.eap_only:
+        if cfg.auth == "eap" and cfg.eap_only and not cfg.ca_certificates:
+            # With CA certificates configured the gateway must prove itself with one (as Windows expects).
             out.append(self._notify(NotifyType.EAP_ONLY_AUTHENTICATION))
         self._send_request(sa, ExchangeType.IKE_AUTH, out, "auth", self._on_auth_response, self._auth_timed_out, now)
 
@@ -258,7 +259,7 @@ class IkeAuthMixin(ConnectionCore):
             if ctx.peer_identity is None:
                 raise ParseError("IKE_AUTH response without an identity")
             if ctx.eap_peer is not None and not ctx.peer_verified and not ctx.eap_done and first(payloads, PayloadType.EAP):
-                if not self.config.eap_only:
+                if not self.config.eap_only or self.config.ca_certificates:
                     raise AuthFailure(f"{self.peer_label} did not authenticate itself (it offered EAP-only "
                                       "authentication, which this profile does not allow)")  # fmt: skip
                 ctx.eap_only = True
