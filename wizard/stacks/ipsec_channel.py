@@ -11,28 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import socket
 from collections.abc import Callable
 from typing import cast
 
-from wizard.engine.errors import LocalProtocolError, ParseError
+from wizard.engine.errors import ParseError
 from wizard.engine.esp import (
-    Direction,
-    Mode,
-    SAConfig,
-    SecurityAssociation,
-    UdpEncapsulation,
     UdpPayloadKind,
     classify_udp_payload,
     nat_keepalive,
-    spi_of_payload,
 )
 from wizard.engine.ike.v1 import events as iev
 from wizard.engine.ike.v1.config import IKEv1Config
 from wizard.engine.ike.v1.connection import IKEv1Connection
 from wizard.net.transports import SO_MARK, RawIpEndpoint
 from wizard.stacks.base import Progress, StatusSink
+from wizard.stacks.esp_sas import EspSAs, describe_child
 from wizard.stacks.timer import EngineTimer
 
 ESP_PROTOCOL = 50
@@ -84,9 +78,7 @@ class IpsecChannel:
         self.dropped = 0
         self._ports: dict[int, _IkePort] = {}
         self._raw: RawIpEndpoint | None = None
-        self._inbound: dict[int, SecurityAssociation] = {}
-        self._outbound: SecurityAssociation | None = None
-        self._encapsulation: UdpEncapsulation | None = None
+        self.esp = EspSAs()
         self._timer = EngineTimer(self.loop, self.ike.get_timer, self.ike.handle_timer, self._flush)
         self._keepalive: asyncio.TimerHandle | None = None
         self._closed: asyncio.Future[None] = self.loop.create_future()
@@ -111,7 +103,7 @@ class IpsecChannel:
             self._ports[port] = protocol
         # Without a raw ESP socket the kernel (which has no ESP here) answers the gateway's ESP
         # with ICMP protocol-unreachable.
-        self._raw = RawIpEndpoint.open(ESP_PROTOCOL, self.peer, self._on_raw_esp, mark=self.fwmark)
+        self._raw = RawIpEndpoint.open(ESP_PROTOCOL, self.peer, self._on_esp, mark=self.fwmark)
         self.status(Progress("ike", f"contacting the IPsec gateway at {self.peer} (IKEv1, UDP 500)"))
         self.ike.connect(self.loop.time())
         self._flush()
@@ -194,17 +186,15 @@ class IpsecChannel:
             )
         elif isinstance(event, iev.ChildSAUp):
             self._install(event.sa)
-            self.status(Progress("quick-mode", _describe_child(event.sa)))
+            self.status(Progress("quick-mode", describe_child(event.sa)))
             if not self.child_up.done():
                 self.child_up.set_result(event.sa)
         elif isinstance(event, iev.ChildSARekeyed):
             self._install(event.new)
-            self.status(Progress("quick-mode", f"IPsec SA rekeyed: {_describe_child(event.new)}"))
+            self.status(Progress("quick-mode", f"IPsec SA rekeyed: {describe_child(event.new)}"))
         elif isinstance(event, iev.ChildSADeleted):
-            self._inbound.pop(event.sa.spi_in, None)
-            if self.child is not None and event.sa.spi_out == self.child.spi_out:
-                self._outbound = None
-                self._fail(f"the gateway deleted the IPsec SA ({event.reason})")
+            if self.esp.remove(event.sa):
+                self._fail(event.reason)
         elif isinstance(event, iev.PeerDead | iev.ConnectionFailed):
             self._fail(event.reason)
         elif isinstance(event, iev.Closed):
@@ -215,68 +205,29 @@ class IpsecChannel:
     # -- ESP -------------------------------------------------------------------------------------
 
     def _install(self, child: iev.ChildSA) -> None:
-        """Make-before-break: new inbound SA first, then switch outbound; old inbound stays until deleted."""
-        mode = Mode.TRANSPORT if child.mode == "transport" else Mode.TUNNEL
-        local, peer = ipaddress.ip_address(child.local_address), ipaddress.ip_address(child.peer_address)
-        encapsulation = UdpEncapsulation(child.local_port, child.peer_port) if child.encapsulated else None
-        now = self.loop.time()
-
-        def sa(direction: Direction, spi: int, enc_key: bytes, auth_key: bytes) -> SecurityAssociation:
-            config = SAConfig(
-                direction,
-                spi,
-                mode=mode,
-                cipher=child.cipher,
-                encryption_key=enc_key,
-                integrity=child.integrity,
-                integrity_key=auth_key,
-                local_address=local,
-                remote_address=peer,
-                udp_encapsulation=encapsulation,
-            )
-            return SecurityAssociation(config, now)
-
-        self._inbound[child.spi_in] = sa(Direction.IN, child.spi_in, child.enc_key_in, child.auth_key_in)
-        self._outbound = sa(Direction.OUT, child.spi_out, child.enc_key_out, child.auth_key_out)
-        self._encapsulation = encapsulation
+        self.esp.install(child, self.loop.time())
         self.child = child
 
     def send_packet(self, packet: bytes) -> bool:
         """Protect and send one IP packet; False (and counted) when no SA is up or it cannot be sent."""
-        sa = self._outbound
-        if sa is None:
-            self.dropped += 1
+        esp = self.esp.protect(packet, self.loop.time())
+        if esp is None:
             return False
-        try:
-            esp = sa.encapsulate_payload(packet, self.loop.time())
-        except (ParseError, LocalProtocolError, ValueError) as exc:
-            self.dropped += 1
-            self.status(Progress("esp", f"dropped an outgoing packet: {exc}"))
-            return False
-        if self._encapsulation is not None:
-            port = self._ports.get(self._encapsulation.local_port)
+        encapsulation = self.esp.encapsulation
+        if encapsulation is not None:
+            port = self._ports.get(encapsulation.local_port)
             if port is None or port.transport is None:
-                self.dropped += 1
+                self.esp.counters.dropped_out += 1
                 return False
-            port.transport.sendto(esp, (self.peer, self._encapsulation.remote_port))
+            port.transport.sendto(esp, (self.peer, encapsulation.remote_port))
             return True
         return self._raw is not None and self._raw.send(esp)
 
-    def _on_raw_esp(self, payload: bytes) -> None:
-        self._on_esp(payload)
-
     def _on_esp(self, esp: bytes) -> None:
-        try:
-            sa = self._inbound.get(spi_of_payload(esp))
-            if sa is None:
-                self.dropped += 1
-                return
-            packet = sa.decapsulate_payload(esp, self.loop.time())
-        except ParseError:
-            self.dropped += 1  # counted by the SA too (replayed, unauthenticated, malformed)
-            return
-        self.ike.note_traffic(self.loop.time())
-        self.on_packet(packet)
+        packet = self.esp.unprotect(esp, self.loop.time())  # drops are counted there
+        if packet is not None:
+            self.ike.note_traffic(self.loop.time())
+            self.on_packet(packet)
 
     def _schedule_keepalive(self) -> None:
         def send() -> None:
@@ -294,7 +245,7 @@ class IpsecChannel:
         if self.phase_one is not None:
             out.append(("ike", f"IKEv1 {self.phase_one.suite} ({self.phase_one.auth})"))
         if self.child is not None:
-            out.append(("esp", _describe_child(self.child)))
+            out.append(("esp", describe_child(self.child)))
             out.append(
                 ("nat-t", "UDP 4500 (NAT detected)" if self.child.encapsulated else "no NAT: ESP in IP protocol 50")
             )
@@ -303,9 +254,3 @@ class IpsecChannel:
 
 def _factory(protocol: _IkePort) -> Callable[[], _IkePort]:
     return lambda: protocol
-
-
-def _describe_child(child: iev.ChildSA) -> str:
-    integrity = f"/{child.integrity.name}" if child.integrity is not None else ""
-    pfs = f", PFS group {child.pfs_group}" if child.pfs_group else ""
-    return f"ESP {child.mode} {child.cipher.name}{integrity}{pfs}, SPIs {child.spi_in:08x}/{child.spi_out:08x}"

@@ -45,8 +45,8 @@ from wizard.net.transports import RawIpEndpoint
 from wizard.net.tun import TunDevice
 from wizard.stacks.applier import DirectApplier
 from wizard.stacks.base import NetworkSettings
+from wizard.stacks.esp_sas import EspSAs, describe_child
 from wizard.stacks.gateway.ipsec_config import IpsecPolicy
-from wizard.stacks.gateway.ipsec_esp import EspSAs, describe_child
 from wizard.stacks.gateway.ipsec_l2tp import EspRoute, IpsecL2tpServer
 from wizard.stacks.gateway.session import TUN_NAME
 from wizard.stacks.gateway.shared import GatewayShared

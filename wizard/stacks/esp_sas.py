@@ -3,8 +3,8 @@
 No sockets here: the owner sends what :meth:`EspSAs.protect` returns (raw IP protocol 50, or UDP
 when :attr:`EspSAs.encapsulation` is set) and hands every received ESP payload to
 :meth:`EspSAs.unprotect`. Rekeys are make-before-break: the new inbound SA is added first, the
-outbound one switches at once, the old inbound one stays until IKE deletes it. The same logic lives
-inside the client's ``IpsecChannel``; this class is the piece both roles could share.
+outbound one switches at once, the old inbound one stays until IKE deletes it. Used by the client's
+``IpsecChannel`` and by the gateway's ``IpsecPeer``.
 """
 
 from __future__ import annotations
