@@ -7,6 +7,7 @@ past the integrity check and reach the SA, TS, notify, delete, CP and EAP handli
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -38,8 +39,16 @@ from wizard.engine.ike.v2.messages import (
 )
 from wizard.engine.ike.v2.ts import decode_ts
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-DEEP = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+def _examples(default: int) -> int:
+    """IKEV2_FUZZ_EXAMPLES=2000 runs a deeper search by hand; the default keeps the suite quick."""
+    return int(os.environ.get("IKEV2_FUZZ_EXAMPLES", default))
+
+
+FUZZ = settings(max_examples=_examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DEEP = settings(max_examples=_examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FRESH = settings(max_examples=_examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a new pair each example
+FAST_IKE = ("aes128-sha256-ecp256",)
 
 payload_types = st.one_of(st.sampled_from([int(t) for t in PayloadType if t]), st.integers(0, 255))
 
@@ -252,3 +261,64 @@ def test_sealed_fuzz_reaches_the_handlers(exchange: int, parts: list[tuple[int, 
     for e in iter(receiver.next_event, None):
         assert isinstance(e, ev.Event)
     receiver.datagrams_to_send()
+
+
+def _seal_response(p: Pair, sender: IKEv2Connection, receiver: IKEv2Connection, exchange: int,
+                   parts: list[tuple[int, bytes]]) -> None:  # fmt: skip
+    req = receiver._request
+    assert req is not None
+    sa = req.sa
+    peer_sa = sender._sas.get(sa.key())
+    assert peer_sa is not None and peer_sa.out is not None
+    first, plain = encode_chain([Payload(t, b) for t, b in parts]) if parts else (0, b"")
+    flags = (V2Flags.INITIATOR if peer_sa.initiator else 0) | V2Flags.RESPONSE
+    header = Header(sa.spi_i, sa.spi_r, PayloadType.SK, exchange, int(flags), req.mid, 0, 2, 0)
+    for d in peer_sa.out.seal(header, first, plain):
+        port = receiver.local_port
+        receiver.receive_datagram((bytes(4) if port == 4500 else b"") + d, p.now, local_port=port,
+                                  remote_address=sender.local_address, remote_port=sender.local_port)  # fmt: skip
+    receiver.handle_timer(p.now + 1000)
+    for e in iter(receiver.next_event, None):
+        assert isinstance(e, ev.Event)
+
+
+_EAP_PARTS = st.lists(st.one_of(st.tuples(st.just(int(PayloadType.EAP)), eap_messages()),
+                                st.tuples(st.sampled_from([int(PayloadType.IDR), int(PayloadType.AUTH), int(PayloadType.CERT),
+                                                           int(PayloadType.CP), int(PayloadType.TSR)]), st.binary(max_size=48))),
+                      max_size=5)  # fmt: skip
+
+
+@given(st.sampled_from(["child", "ike", "liveness"]), st.one_of(_INNER, _EAP_PARTS))
+@FRESH
+def test_sealed_fuzz_answers_our_requests(kind: str, parts: list[tuple[int, bytes]]) -> None:
+    """Responses to a child rekey, an IKE rekey and a liveness check, with fuzzed contents."""
+    p = Pair(client_config(dpd_interval=None, ike_proposals=FAST_IKE), gateway_config(dpd_interval=None, ike_proposals=FAST_IKE))
+    p.start()
+    p.run(30, lambda q: q.up())
+    if kind == "child":
+        assert p.i.rekey_child(p.now)
+        exchange = ExchangeType.CREATE_CHILD_SA
+    elif kind == "ike":
+        assert p.i.rekey_ike(p.now)
+        exchange = ExchangeType.CREATE_CHILD_SA
+    else:
+        p.i._informational(p.i.ike_sa, [], p.now, "liveness")  # type: ignore[arg-type]
+        exchange = ExchangeType.INFORMATIONAL_V2
+    p.i.datagrams_to_send()
+    _seal_response(p, p.r, p.i, exchange, parts)
+
+
+@given(st.booleans(), _EAP_PARTS)
+@FRESH
+def test_sealed_fuzz_answers_ike_auth(eap: bool, parts: list[tuple[int, bytes]]) -> None:
+    """A fuzzed IKE_AUTH response (PSK or EAP client) behind valid keys."""
+    k = pki()
+    icfg = (client_config(auth="eap", psk=None, eap_username="alice", eap_password="pw", ca_certificates=(k.ca,),
+                          ike_proposals=FAST_IKE) if eap else client_config(ike_proposals=FAST_IKE))  # fmt: skip
+    p = Pair(icfg, gateway_config(auth="cert", certificate=k.gateway, private_key=k.gateway_key, eap_users={"alice": "pw"},
+                                  ike_proposals=FAST_IKE) if eap else gateway_config(ike_proposals=FAST_IKE))  # fmt: skip
+    p.start()
+    p.run(5, lambda q: q.i.state is State.AUTH and q.r.ike_sa is not None)
+    p.cut = True
+    p.i.datagrams_to_send()
+    _seal_response(p, p.r, p.i, ExchangeType.IKE_AUTH, parts)

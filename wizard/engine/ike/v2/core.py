@@ -212,9 +212,12 @@ class ConnectionCore:
         """Queue an INFORMATIONAL request; a lost peer (no answer) is fatal."""
 
         def start(t: float) -> None:
-            if self._closed() or (sa.deleted and kind != "delete-ike"):
+            # Only an IKE SA delete belongs to that SA; anything else goes on the current one (it may have
+            # been rekeyed while this waited in the queue).
+            target = sa if kind == "delete-ike" else self._ike
+            if self._closed() or target is None or target.deleted or target.out is None:
                 return
-            self._send_request(sa, ExchangeType.INFORMATIONAL_V2, payloads, kind, on_response or (lambda _p, _t: None),
+            self._send_request(target, ExchangeType.INFORMATIONAL_V2, payloads, kind, on_response or (lambda _p, _t: None),
                                self._peer_gone, t)  # fmt: skip
 
         self._enqueue(start, now)

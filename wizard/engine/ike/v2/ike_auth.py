@@ -264,6 +264,8 @@ class IkeAuthMixin(ConnectionCore):
                                       "authentication, which this profile does not allow)")  # fmt: skip
                 ctx.eap_only = True
             return
+        if ctx.peer_identity is None:
+            raise ParseError("IKE_AUTH response with AUTH but without an identity")
         auth = AuthPayload.decode(auth_p.body)
         if ctx.eap_done:
             if auth.method != AuthMethod.PSK or not same(auth.data, self._msk_auth(sa, ctx, ours=False, id_body=ctx.peer_id_body)):
