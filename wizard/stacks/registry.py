@@ -117,6 +117,13 @@ def build_stack(
     protocol: Protocol | None = None,
 ) -> VpnStack:
     """The stack for ``profile``'s first (or the given) gateway and protocol."""
+    if protocol is None and profile.protocol is Protocol.AUTOMATIC:
+        from wizard.stacks.automatic import AutomaticStack
+
+        def build(choice: Protocol, relay: StatusSink) -> VpnStack:
+            return build_stack(profile, secrets, relay, applier, gateway=gateway, protocol=choice)
+
+        return AutomaticStack(profile, secrets, status, applier, build=build)
     protocol = protocol or profile.protocols[0]
     host = gateway or profile.gateways[0].host
     if SecretKind.PASSWORD in profile.auth.secrets and not secrets.get(SecretKind.PASSWORD.value):
