@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from collections.abc import Callable
 from typing import cast
 
@@ -249,6 +250,11 @@ class IpsecChannel:
             out.append(
                 ("nat-t", "UDP 4500 (NAT detected)" if self.child.encapsulated else "no NAT: ESP in IP protocol 50")
             )
+            lifetime = self.child.lifetime_seconds
+            if lifetime and self.config.child is not None:
+                margin = min(self.config.child.rekey_margin, lifetime / 2)
+                at = time.strftime("%H:%M:%S", time.localtime(time.time() + lifetime - margin))
+                out.append(("next rekey", f"about {at} (IPsec SA lifetime {lifetime} s)"))
         return out
 
 
