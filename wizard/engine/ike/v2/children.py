@@ -10,6 +10,7 @@ A rekey request that collides with our own is answered with TEMPORARY_FAILURE an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -23,6 +24,7 @@ from wizard.engine.ike.v2.keys import derive_child_keys, derive_ike_keys, skeyse
 from wizard.engine.ike.v2.messages import DeletePayload, KEPayload, SAPayload, decode_nonce
 from wizard.engine.ike.v2.proposals import (
     EspSuite,
+    IkeSuite,
     accept_esp,
     accept_ike,
     choose_esp,
@@ -220,10 +222,8 @@ class ChildrenMixin(ConnectionCore):
 
         self._informational(old, [delete], now, "delete-ike", gone)
 
-    def _adopt_ike(self, old: IkeSA, new: IkeSA, suite: object, shared: bytes, now: float) -> None:
-        from wizard.engine.ike.v2.proposals import IkeSuite
-
-        assert isinstance(suite, IkeSuite) and old.keys is not None
+    def _adopt_ike(self, old: IkeSA, new: IkeSA, suite: IkeSuite, shared: bytes, now: float) -> None:
+        assert old.keys is not None
         seed = skeyseed_rekey(suite.prf, old.keys.sk_d, shared, new.ni, new.nr)
         keys = derive_ike_keys(suite.prf, seed, new.ni, new.nr, new.spi_i, new.spi_r, suite.cipher, suite.integrity)
         self._install_keys(new, suite, keys)
@@ -321,8 +321,7 @@ class ChildrenMixin(ConnectionCore):
         self._emit(ChildSARekeyed(old.sa, new.sa))
 
     def _answer_ike_rekey(self, sa: IkeSA, sa_p: SAPayload, payloads: tuple[Payload, ...], now: float,
-                          answer: object) -> None:  # fmt: skip
-        assert callable(answer)
+                          answer: Callable[[list[Payload]], None]) -> None:  # fmt: skip
         if sa.rekey_started or (self._request is not None and self._request.kind == "rekey-ike"):
             answer([self._notify(NotifyType.TEMPORARY_FAILURE)])
             return

@@ -18,7 +18,7 @@ from wizard.engine.ike.payloads import ExchangeType, Header, Payload, V2Flags, d
 from wizard.engine.ike.v1.natt import NON_ESP_MARKER
 from wizard.engine.ike.v2.config import IKEv2Config
 from wizard.engine.ike.v2.constants import KNOWN_PAYLOADS, NotifyType, PayloadType, ProtocolId, notify_name
-from wizard.engine.ike.v2.events import ChildSA, ChildSADeleted, Closed, ConnectionFailed, Event
+from wizard.engine.ike.v2.events import ChildSA, ChildSADeleted, Closed, ConnectionFailed, Event, PeerDead
 from wizard.engine.ike.v2.keys import ChildKeys, IkeKeys
 from wizard.engine.ike.v2.messages import DeletePayload, NotifyPayload
 from wizard.engine.ike.v2.proposals import EspSuite, IkeSuite, profile_proposals
@@ -151,7 +151,7 @@ class ConnectionCore:
         exchange: int,
         payloads: Sequence[Payload],
         kind: str,
-        on_response: Callable[[Any, float], None],
+        on_response: Callable[[tuple[Payload, ...], float], None],
         on_timeout: Callable[[float], None],
         now: float,
         context: Any = None,
@@ -208,7 +208,7 @@ class ConnectionCore:
             self._send_raw(d)
 
     def _informational(self, sa: IkeSA, payloads: Sequence[Payload], now: float, kind: str,
-                       on_response: Callable[[Any, float], None] | None = None) -> None:  # fmt: skip
+                       on_response: Callable[[tuple[Payload, ...], float], None] | None = None) -> None:  # fmt: skip
         """Queue an INFORMATIONAL request; a lost peer (no answer) is fatal."""
 
         def start(t: float) -> None:
@@ -368,8 +368,6 @@ class ConnectionCore:
     # --- endings --------------------------------------------------------------------------------------
 
     def _peer_gone(self, now: float) -> None:
-        from wizard.engine.ike.v2.events import PeerDead
-
         reason = f"{self.peer_label} stopped answering (no reply to {self.config.max_retransmits + 1} transmissions)"
         self._emit(PeerDead(reason))
         self._shutdown(now, reason, by_peer=False, tell_peer=False)

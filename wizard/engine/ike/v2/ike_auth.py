@@ -24,13 +24,14 @@ from wizard.engine.ike.v2.auth import (
     sign,
     verify,
 )
+from wizard.engine.ike.v2.config import AddressLease
 from wizard.engine.ike.v2.constants import AuthMethod, CfgType, NotifyType, PayloadType, ProtocolId
 from wizard.engine.ike.v2.core import ConnectionCore, error_notifies, first, has_notify, require
 from wizard.engine.ike.v2.eap import EapAuthenticator, EapPeer
-from wizard.engine.ike.v2.events import IKESAUp
+from wizard.engine.ike.v2.events import ChildSAUp, IKESAUp
 from wizard.engine.ike.v2.keys import derive_child_keys, same, shared_key_auth, signed_octets
 from wizard.engine.ike.v2.messages import AuthPayload, CertPayload, CPPayload, IdPayload, NotifyPayload, SAPayload
-from wizard.engine.ike.v2.proposals import accept_esp, choose_esp, esp_sa_payload
+from wizard.engine.ike.v2.proposals import accept_esp, choose_esp, describe_sa, esp_sa_payload
 from wizard.engine.ike.v2.sa_init import SETUP_TIMEOUT
 from wizard.engine.ike.v2.state import IkeSA, State
 from wizard.engine.ike.v2.ts import Selector, decode_ts, describe, encode_ts, narrow, within
@@ -346,8 +347,6 @@ class IkeAuthMixin(ConnectionCore):
         keys = derive_child_keys(sa.suite.prf, sa.keys.sk_d, sa.ni, sa.nr, suite.cipher, suite.integrity)
         entry = self._new_child(suite, ctx.child_spi, spi_out, keys, we_initiated=True, local_ts=tsi, remote_ts=tsr,
                                 transport=transport, now=now)  # fmt: skip
-        from wizard.engine.ike.v2.events import ChildSAUp
-
         self._emit(ChildSAUp(entry.sa))
 
     def _child_error_reason(self, code: int, ctx: AuthContext) -> str:
@@ -491,8 +490,6 @@ class IkeAuthMixin(ConnectionCore):
             n_tsi, n_tsr = narrow(tsi, allowed_remote), narrow(tsr, allowed_local)
             transport = has_notify(req, NotifyType.USE_TRANSPORT_MODE) is not None and cfg.child.mode == "transport"
             if choice is None:
-                from wizard.engine.ike.v2.proposals import describe_sa
-
                 child_error = (NotifyType.NO_PROPOSAL_CHOSEN, failures.no_proposal_responder(
                     "the IPsec (ESP) SA", describe_sa(offer), list(cfg.child.esp_proposals)))  # fmt: skip
             elif not n_tsi or not n_tsr:
@@ -526,21 +523,17 @@ class IkeAuthMixin(ConnectionCore):
             self._fail(child_error[1], now, child_error[0], tell_peer=False)
             return
         if entry is not None:
-            from wizard.engine.ike.v2.events import ChildSAUp
-
             self._emit(ChildSAUp(entry.sa))
 
     peer_virtual_address: str | None = None
 
-    def _allowed_remote(self, lease: object) -> tuple[Selector, ...]:
-        from wizard.engine.ike.v2.config import AddressLease
-
+    def _allowed_remote(self, lease: AddressLease | None) -> tuple[Selector, ...]:
         child = self.config.child
         assert child is not None
         if child.remote_ts:
             return tuple(Selector.from_v1(t) for t in child.remote_ts)
         out: list[Selector] = []
-        if isinstance(lease, AddressLease):
+        if lease is not None:
             if lease.address:
                 out.append(Selector.host(lease.address))
             if lease.address6:

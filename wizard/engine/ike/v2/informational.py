@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from wizard.engine.errors import LocalProtocolError
 from wizard.engine.ike.payloads import ExchangeType, Payload
+from wizard.engine.ike.v2 import reasons
 from wizard.engine.ike.v2.constants import NotifyType, PayloadType, ProtocolId
 from wizard.engine.ike.v2.core import ConnectionCore, has_notify
 from wizard.engine.ike.v2.events import AddressesUpdated, ChildSADeleted, ChildSARekeyed, NATDetected
@@ -61,8 +62,6 @@ class InformationalMixin(ConnectionCore):
         for n in ns:
             if n.notify_type == NotifyType.AUTHENTICATION_FAILED:
                 self._respond(sa, ExchangeType.INFORMATIONAL_V2, mid, [], src)
-                from wizard.engine.ike.v2 import reasons
-
                 self._fail(reasons.auth_rejected(self.peer_label, self.config.auth), now, n.notify_type, tell_peer=False)
                 return
         self._respond(sa, ExchangeType.INFORMATIONAL_V2, mid, out, src)

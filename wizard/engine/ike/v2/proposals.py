@@ -7,8 +7,9 @@ with several transforms of each type; the responder picks one of each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from wizard.engine.crypto.suites import (
     Cipher,
@@ -147,9 +148,13 @@ def describe_sa(sa: SAPayload) -> list[str]:
 # --- responder: choose ------------------------------------------------------------------------------
 
 
-def _pick(theirs: Sequence[Transform], ours: Sequence[object], conv: object) -> tuple[Transform, object] | None:
+_T = TypeVar("_T")
+
+
+def _pick(theirs: Sequence[Transform], ours: Sequence[_T], conv: Callable[[Transform], _T | None]) -> tuple[Transform, _T] | None:
+    """The first of the peer's transforms (its preference order) that we also allow."""
     for t in theirs:
-        obj = conv(t)  # type: ignore[operator]
+        obj = conv(t)
         if obj is not None and obj in ours:
             return t, obj
     return None
@@ -177,8 +182,7 @@ def choose_ike(
             if c is None or f is None or g is None:
                 continue
             cipher = c[1]
-            assert isinstance(cipher, Cipher)
-            integ: tuple[Transform, object] | None = None
+            integ: tuple[Transform, Integrity] | None = None
             if not cipher.aead:
                 integ = _pick(p.of_type(TransformType.INTEG), ours.integrities, _integ)
                 if integ is None:
@@ -187,9 +191,7 @@ def choose_ike(
                 continue  # AEAD with a real integrity transform is malformed (RFC 5282 §8)
             chosen = [c[0], f[0]] + ([integ[0]] if integ else []) + [g[0]]
             prf_obj, grp = f[1], g[1]
-            assert isinstance(prf_obj, Prf) and isinstance(grp, DHGroup)
             integ_obj = integ[1] if integ else None
-            assert integ_obj is None or isinstance(integ_obj, Integrity)
             suite = IkeSuite(cipher, integ_obj, prf_obj, grp)
             candidates.append((Proposal(p.number, ProtocolId.IKE, b"", tuple(chosen)), suite))
             break
@@ -215,8 +217,7 @@ def choose_esp(
             if c is None:
                 continue
             cipher = c[1]
-            assert isinstance(cipher, Cipher)
-            integ: tuple[Transform, object] | None = None
+            integ: tuple[Transform, Integrity] | None = None
             if not cipher.aead:
                 integ = _pick(p.of_type(TransformType.INTEG), ours.integrities, _integ)
                 if integ is None:
@@ -239,7 +240,6 @@ def choose_esp(
             if esn:
                 chosen.append(Transform(TransformType.ESN, ESN_NONE))
             integ_obj = integ[1] if integ else None
-            assert integ_obj is None or isinstance(integ_obj, Integrity)
             return Proposal(p.number, ProtocolId.ESP, b"", tuple(chosen)), EspSuite(cipher, integ_obj, group)
     return None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from wizard.engine.crypto.suites import InvalidPublicValue, dh_group_by_id
+from wizard.engine.crypto.suites import dh_group_by_id
 from wizard.engine.errors import ParseError
 from wizard.engine.ike import failures
 from wizard.engine.ike.payloads import HEADER_SIZE, ExchangeType, Header, Payload, V2Flags, decode_chain, encode_chain
@@ -153,10 +153,7 @@ class SAInitMixin(ConnectionCore):
         nr = decode_nonce(require(payloads, PayloadType.NONCE, "nonce").body)
         if ke.group != suite.group.number or ke.group != ctx.group or header.spi_r == ZERO_SPI:
             raise ParseError("IKE_SA_INIT response with a key exchange that does not match the chosen group")
-        try:
-            shared = ctx.dh.shared_secret(ke.data)
-        except InvalidPublicValue:
-            raise
+        shared = ctx.dh.shared_secret(ke.data)  # InvalidPublicValue is a ParseError: the message is dropped
         self._request = None
         sa = ctx.sa
         sa.spi_r, sa.ni, sa.nr, sa.init_response = header.spi_r, ctx.nonce, nr, msg

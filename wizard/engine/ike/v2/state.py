@@ -8,12 +8,14 @@ from enum import Enum, auto
 from typing import Any, Literal
 
 from wizard.engine.crypto.suites import DHKey
+from wizard.engine.ike.payloads import Payload
 from wizard.engine.ike.v1.exchange import Datagram as V1Datagram
 from wizard.engine.ike.v2.events import ChildSA
 from wizard.engine.ike.v2.keys import IkeKeys
 from wizard.engine.ike.v2.messages import SAPayload
 from wizard.engine.ike.v2.proposals import IkeSuite
 from wizard.engine.ike.v2.protect import Protector, Reassembly
+from wizard.engine.ike.v2.ts import Selector
 
 Role = Literal["initiator", "responder"]
 
@@ -106,7 +108,7 @@ class Request:
     mid: int
     exchange: int
     datagrams: list[bytes]
-    on_response: Callable[[Any, float], None]
+    on_response: Callable[[tuple[Payload, ...], float], None]
     on_timeout: Callable[[float], None]
     kind: str
     tries: int = 0
@@ -136,8 +138,8 @@ class ChildEntry:
     created: float
     rekey_at: float | None
     expire_at: float | None
-    local_ts: tuple[Any, ...] = ()
-    remote_ts: tuple[Any, ...] = ()
+    local_ts: tuple[Selector, ...] = ()
+    remote_ts: tuple[Selector, ...] = ()
     replaced_by: ChildEntry | None = None
     rekeying: bool = False
     deleted: bool = False
