@@ -458,3 +458,14 @@ def test_half_open_responder_gives_up() -> None:
     p.cut = True
     p.run(200, lambda q: q.r.state is State.CLOSED)
     assert "stopped before authentication finished" in failure(p, "r")
+
+
+def test_ike_sa_that_cannot_be_rekeyed_expires() -> None:
+    p = connect(Pair(client_config(ike_lifetime=100, ike_rekey_margin=20, dpd_interval=None),
+                     gateway_config(ike_lifetime=100000, ike_proposals=("aes128-sha256-modp2048",), dpd_interval=None)))  # fmt: skip
+    assert p.up()
+    # The gateway's policy changes under us: it no longer accepts what we offer for the IKE SA.
+    p.r._ike_offers = list(p.r._ike_offers[:0])
+    p.run(p.now + 200, lambda q: bool(q.events("i", ev.Closed)))
+    assert "end of its lifetime" in failure(p) and "refused to rekey the IKE SA (NO_PROPOSAL_CHOSEN)" in failure(p)
+    assert p.i.stats.ike_rekeys == 0

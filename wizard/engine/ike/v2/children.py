@@ -17,7 +17,7 @@ from functools import partial
 from wizard.engine.crypto.suites import DHGroup, DHKey, dh_group_by_id
 from wizard.engine.errors import ParseError
 from wizard.engine.ike.payloads import ExchangeType, Payload
-from wizard.engine.ike.v2.constants import NotifyType, PayloadType, ProtocolId
+from wizard.engine.ike.v2.constants import NotifyType, PayloadType, ProtocolId, notify_name
 from wizard.engine.ike.v2.core import ConnectionCore, error_notifies, first, has_notify, require
 from wizard.engine.ike.v2.events import ChildSADeleted, ChildSAInboundReady, ChildSARekeyed, IKESAUp
 from wizard.engine.ike.v2.keys import derive_child_keys, derive_ike_keys, skeyseed_rekey
@@ -129,7 +129,7 @@ class ChildrenMixin(ConnectionCore):
                 self._emit(ChildSADeleted(c.sa, f"{self.peer_label} no longer knows the IPsec SA", True))
                 self._maybe_no_children(now)
                 return
-            self.last_failure = f"{self.peer_label} refused to rekey the IPsec SA ({n.notify_type})"
+            self.last_failure = f"{self.peer_label} refused to rekey the IPsec SA ({notify_name(n.notify_type)})"
             self._rekey_later(c, now)
             return
         sa = self._ike
@@ -198,7 +198,7 @@ class ChildrenMixin(ConnectionCore):
                     return
             old.rekey_started = False
             self._ike_rekey_retry_at = now + RETRY_LATER * (1 + self._rand(1)[0] / 255.0)
-            self.last_failure = f"{self.peer_label} refused to rekey the IKE SA ({n.notify_type})"
+            self.last_failure = f"{self.peer_label} refused to rekey the IKE SA ({notify_name(n.notify_type)})"
             return
         sa_p = SAPayload.decode(require(payloads, PayloadType.SA, "SA").body)
         suite = accept_ike(sa_p, ctx.offer)
@@ -362,6 +362,12 @@ class ChildrenMixin(ConnectionCore):
             margin /= 2
         return sa.established_at + cfg.ike_lifetime - margin
 
+    def _ike_expire_time(self) -> float | None:
+        sa = self._ike
+        if sa is None or not sa.established or not self.config.ike_lifetime:
+            return None
+        return sa.established_at + self.config.ike_lifetime
+
     def _child_times(self) -> list[float]:
         out: list[float] = []
         for c in self._children:
@@ -375,6 +381,11 @@ class ChildrenMixin(ConnectionCore):
         return out
 
     def _lifetimes_tick(self, now: float) -> None:
+        end = self._ike_expire_time()
+        if end is not None and now >= end:
+            self._fail(f"the IKE SA reached the end of its lifetime and {self.peer_label} did not agree to rekey it "
+                       f"({self.last_failure or 'no answer'}); reconnect", now)  # fmt: skip
+            return
         t = self._ike_rekey_time()
         if t is not None and now >= t:
             self._ike_rekey_retry_at = None

@@ -93,7 +93,7 @@ class IKEv2Connection(InformationalMixin, ChildrenMixin, IkeAuthMixin, SAInitMix
         times: list[float] = []
         if self._request is not None and self._request.next_at is not None:
             times.append(self._request.next_at)
-        for t in (self._dpd_time(), self._ike_rekey_time(), self._setup_deadline):
+        for t in (self._dpd_time(), self._ike_rekey_time(), self._ike_expire_time(), self._setup_deadline):
             if t is not None:
                 times.append(t)
         times += self._child_times()
