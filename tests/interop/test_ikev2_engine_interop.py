@@ -13,6 +13,7 @@ import ipaddress
 import re
 import select
 import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -42,7 +43,7 @@ class Driver:
         self.lab = lab
         self.conn = conn
         self.events: list[ev.Event] = []
-        self.socks: dict[int, socket.socket] = {}
+        self.socks: dict[tuple[str, int], socket.socket] = {}
         self.t0 = time.monotonic()
         self.inbound: dict[int, SecurityAssociation] = {}
         self.outbound: SecurityAssociation | None = None
@@ -51,12 +52,12 @@ class Driver:
     def now(self) -> float:
         return time.monotonic() - self.t0
 
-    def open(self, stack: ExitStack) -> None:
+    def open(self, stack: ExitStack, address: str | None = None) -> None:
         for port in (500, 4500):
             s = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((self.lab.host, port))
-            self.socks[port] = s
+            s.bind((address or self.lab.host, port))
+            self.socks[(address or self.lab.host, port)] = s
 
     def _sa(self, child: ev.ChildSA | object, direction: Direction) -> SecurityAssociation:
         assert isinstance(child, ev.ChildSA)
@@ -86,7 +87,7 @@ class Driver:
         deadline = self.now() + timeout
         while True:
             for d in self.conn.datagrams_to_send():
-                self.socks[d.source_port].sendto(d.data, (d.dest_address or self.lab.gateway, d.dest_port))
+                self.socks[(d.source_address, d.source_port)].sendto(d.data, (d.dest_address, d.dest_port))
             while (e := self.conn.next_event()) is not None:
                 self._on_event(e)
             if until() or self.now() > deadline:
@@ -97,6 +98,8 @@ class Driver:
             for s in ready:
                 data, addr = s.recvfrom(65535)
                 port = s.getsockname()[1]
+                if s.getsockname()[0] != self.conn.local_address:
+                    continue  # an address we have moved away from
                 if port == 4500 and data[:4] != b"\x00\x00\x00\x00" and len(data) > 8:
                     self._on_esp(data)
                     continue
@@ -119,7 +122,7 @@ class Driver:
     def ping(self, source: str, target: str, seq: int) -> None:
         assert self.outbound is not None
         esp = self.outbound.encapsulate_payload(icmp_echo(source, target, seq), self.now())
-        self.socks[4500].sendto(esp, (self.lab.gateway, 4500))
+        self.socks[(self.conn.local_address, 4500)].sendto(esp, (self.lab.gateway, 4500))
 
     def of(self, kind: type) -> list:  # type: ignore[type-arg]
         return [e for e in self.events if isinstance(e, kind)]
@@ -307,6 +310,31 @@ def test_gateway_initiated_rekeys(lab: Lab) -> None:
     assert any("generating CREATE_CHILD_SA request" in line and "N(REKEY_SA)" in line for line in lines), lines[-30:]
     assert any(re.search(r"IKE_SA ikev2-psk\[\d+\] rekeyed", line) for line in lines), lines[-30:]
     assert not any("INVALID" in line or "failed" in line for line in lines), lines[-30:]
+
+
+def test_mobike_moves_to_a_new_local_address(lab: Lab) -> None:
+    offset = lab.log_offset()
+    moved = "10.77.0.9"
+    with driven(lab, config(lab)) as d:
+        connect(d)
+        ping_through(d, 2)
+        subprocess.run(["ip", "addr", "add", f"{moved}/24", "dev", "vmlab-br0"], check=True)
+        try:
+            with ExitStack() as stack:
+                d.open(stack, moved)
+                d.conn.update_local_address(moved, 4500, d.now())
+                d.pump(lambda: bool(d.of(ev.AddressesUpdated)), 20)
+                update = d.of(ev.AddressesUpdated)
+                assert update and update[0].local_address == moved and update[0].children[0].local_address == moved
+                d.replies.clear()
+                ping_through(d, 3)
+                d.conn.close(d.now())
+                d.pump(lambda: False, 0.5)
+        finally:
+            subprocess.run(["ip", "addr", "del", f"{moved}/24", "dev", "vmlab-br0"], check=False)
+    lines = lab.wait_for_server_log(offset, r"remote endpoint changed .* to 10\.77\.0\.9\[4500\]", timeout=15)
+    assert any("UPDATE_SA_ADDRESSES" in line or "UPD_SA_ADDR" in line for line in lines), lines[-30:]
+    assert any(re.search(r"remote endpoint changed .* to 10\.77\.0\.9\[4500\]", line) for line in lines), lines[-30:]
 
 
 def test_wrong_psk_is_named(lab: Lab) -> None:
