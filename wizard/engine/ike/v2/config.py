@@ -68,8 +68,10 @@ class IKEv2Config:
     (initiator only; the gateway then signs with its certificate, or uses only EAP when both sides allow
     RFC 5998, offered only when ``eap_only`` is set and no CA certificates are configured, since those mean
     the gateway must show a certificate). ``peer_auth`` is what the peer must use; None picks the usual pairing (PSK with PSK,
-    certificates otherwise; a gateway with ``eap_users`` expects EAP). ``wall_clock`` is used for
-    certificate validity only; ``random_bytes`` makes tests deterministic.
+    certificates otherwise; a gateway with ``eap_users`` expects EAP). ``peer_id`` pins the peer's
+    identity: set it to the server name the user typed, or any certificate from the same CA (naming some
+    other host) is accepted. ``wall_clock`` is used for certificate validity only; ``random_bytes`` makes
+    tests deterministic.
     """
 
     local_address: str
