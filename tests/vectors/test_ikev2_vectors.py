@@ -11,6 +11,7 @@ import hmac
 import random
 from dataclasses import replace
 
+from tests.pairs.ikev2_harness import pki
 from wizard.engine.crypto.suites import cipher, integrity, prf, prf_plus
 from wizard.engine.ike.payloads import Header, Payload, decode_chain, decode_header, encode_chain
 from wizard.engine.ike.v2 import events as ev
@@ -187,12 +188,16 @@ def test_payload_chain_next_payload_fields() -> None:
 
 # --- RFC 7427 AlgorithmIdentifiers (Appendix A) --------------------------------------------------------
 
-SHA256_WITH_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")  # A.1.2 sha256WithRSAEncryption
-ECDSA_WITH_SHA256 = bytes.fromhex("300a06082a8648ce3d040302")  # A.3.1 ecdsa-with-sha256
-ECDSA_WITH_SHA384 = bytes.fromhex("300a06082a8648ce3d040303")
+# The same DER every X.509 certificate carries in its signatureAlgorithm field (RFC 4055 / RFC 5758 OIDs).
+SHA256_WITH_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")  # sha256WithRSAEncryption, NULL parameters
+ECDSA_WITH_SHA256 = bytes.fromhex("300a06082a8648ce3d040302")  # ecdsa-with-SHA256, no parameters
+ECDSA_WITH_SHA384 = bytes.fromhex("300a06082a8648ce3d040303")  # ecdsa-with-SHA384
 
 
 def test_rfc7427_algorithm_identifiers() -> None:
+    k = pki()
+    assert k.ca.signature_algorithm_oid.dotted_string == "1.2.840.113549.1.1.11"
+    assert SHA256_WITH_RSA in k.ca.tbs_certificate_bytes  # cryptography writes the same DER into certificates
     assert algorithm_identifier("rsa", "sha256") == SHA256_WITH_RSA
     assert algorithm_identifier("ecdsa", "sha256") == ECDSA_WITH_SHA256
     assert algorithm_identifier("ecdsa", "sha384") == ECDSA_WITH_SHA384
