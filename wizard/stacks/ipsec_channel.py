@@ -25,6 +25,9 @@ from wizard.engine.esp import (
 from wizard.engine.ike.v1 import events as iev
 from wizard.engine.ike.v1.config import IKEv1Config
 from wizard.engine.ike.v1.connection import IKEv1Connection
+from wizard.engine.ike.v2 import events as v2ev
+from wizard.engine.ike.v2.config import IKEv2Config
+from wizard.engine.ike.v2.connection import IKEv2Connection
 from wizard.net.transports import SO_MARK, RawIpEndpoint
 from wizard.stacks.base import Progress, StatusSink
 from wizard.stacks.esp_sas import EspSAs, describe_child
@@ -58,23 +61,33 @@ class _IkePort(asyncio.DatagramProtocol):
 
 
 class IpsecChannel:
-    """One IKEv1 initiator and its ESP SAs to one gateway."""
+    """One IKE initiator (IKEv1 or IKEv2, by the config's type) and its ESP SAs to one gateway."""
 
     def __init__(
-        self, config: IKEv1Config, status: StatusSink, on_packet: Callable[[bytes], None], *, fwmark: int = 0
+        self,
+        config: IKEv1Config | IKEv2Config,
+        status: StatusSink,
+        on_packet: Callable[[bytes], None],
+        *,
+        fwmark: int = 0,
     ) -> None:
         self.config = config
         self.fwmark = fwmark  # marks our IKE/ESP sockets so policy routing keeps them out of the tunnel
         self.status = status
         self.on_packet = on_packet
         self.loop = asyncio.get_running_loop()
-        self.ike = IKEv1Connection("initiator", config)
+        self.version = 2 if isinstance(config, IKEv2Config) else 1
+        self.ike: IKEv1Connection | IKEv2Connection = (
+            IKEv2Connection("initiator", config)
+            if isinstance(config, IKEv2Config)
+            else IKEv1Connection("initiator", config)
+        )
         self.peer = config.peer_address
         self.local = config.local_address
         self.child_up: asyncio.Future[iev.ChildSA] = self.loop.create_future()
         self.lost: asyncio.Future[str] = self.loop.create_future()
         self.lease: iev.ModeConfigReceived | None = None
-        self.phase_one: iev.PhaseOneUp | None = None
+        self.ike_up: str | None = None  # "IKEv1 AES-256/SHA-256/MODP-2048 (psk)" once authenticated
         self.child: iev.ChildSA | None = None
         self.dropped = 0
         self._ports: dict[int, _IkePort] = {}
@@ -105,7 +118,7 @@ class IpsecChannel:
         # Without a raw ESP socket the kernel (which has no ESP here) answers the gateway's ESP
         # with ICMP protocol-unreachable.
         self._raw = RawIpEndpoint.open(ESP_PROTOCOL, self.peer, self._on_esp, mark=self.fwmark)
-        self.status(Progress("ike", f"contacting the IPsec gateway at {self.peer} (IKEv1, UDP 500)"))
+        self.status(Progress("ike", f"contacting the IPsec gateway at {self.peer} (IKEv{self.version}, UDP 500)"))
         self.ike.connect(self.loop.time())
         self._flush()
 
@@ -117,6 +130,12 @@ class IpsecChannel:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._closed), 2.0)
         self._release()
+
+    def rekey_child(self) -> bool:
+        """Replace the IPsec SA now (Quick Mode), as its lifetime would; False when none is up."""
+        started = self.ike.rekey_child(self.loop.time())
+        self._flush()
+        return started
 
     def _release(self) -> None:
         self._timer.cancel()
@@ -169,10 +188,17 @@ class IpsecChannel:
             self._timer.rearm()
 
     def _handle(self, event: iev.Event) -> None:
-        if isinstance(event, iev.PhaseOneUp):
-            self.phase_one = event
+        if isinstance(event, iev.PhaseOneUp | v2ev.IKESAUp):
+            how = event.auth if isinstance(event, iev.PhaseOneUp) else f"{event.auth}; gateway: {event.peer_auth}"
+            self.ike_up = f"IKEv{self.version} {event.suite} ({how})"
             what = "rekeyed" if event.rekey else "up"
             self.status(Progress("ike", f"IKE SA {what}: {event.suite}, gateway {event.peer_id}"))
+        elif isinstance(event, v2ev.ChildSAInboundReady):
+            self.esp.add_inbound(event.new, self.loop.time())
+        elif isinstance(event, v2ev.AddressesUpdated):
+            for child in event.children:
+                self._install(child)
+            self.status(Progress("ike", f"MOBIKE: now {event.local_address} -> {event.peer_address}"))
         elif isinstance(event, iev.NATDetected):
             self.status(Progress("ike", f"NAT detected: IKE and ESP move to UDP {event.port}"))
             if event.local_behind_nat:
@@ -227,7 +253,10 @@ class IpsecChannel:
     def _on_esp(self, esp: bytes) -> None:
         packet = self.esp.unprotect(esp, self.loop.time())  # drops are counted there
         if packet is not None:
-            self.ike.note_traffic(self.loop.time())
+            if isinstance(self.ike, IKEv2Connection):
+                self.ike.note_traffic(self.loop.time(), spi_of_payload(esp))
+            else:
+                self.ike.note_traffic(self.loop.time())
             self.on_packet(packet)
 
     def _schedule_keepalive(self) -> None:
@@ -243,8 +272,8 @@ class IpsecChannel:
     def items(self) -> list[tuple[str, str]]:
         """Negotiated parameters for the UI."""
         out: list[tuple[str, str]] = []
-        if self.phase_one is not None:
-            out.append(("ike", f"IKEv1 {self.phase_one.suite} ({self.phase_one.auth})"))
+        if self.ike_up is not None:
+            out.append(("ike", self.ike_up))
         if self.child is not None:
             out.append(("esp", describe_child(self.child)))
             out.append(

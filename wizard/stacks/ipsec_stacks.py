@@ -284,7 +284,7 @@ class IpsecTransportStack(IkeTunnelStack):
             items=(
                 ("gateway", f"{self.gateway} ({peer})"),
                 *self.ipsec.items(),
-                ("authentication", self.ike_config.auth),
+                ("authentication", "pre-shared key" if self.ike_config.auth == "psk" else "certificate"),
                 ("protected", f"all traffic between {local} and {peer}"),
                 ("interface", self.tun.name),
             ),
@@ -292,3 +292,21 @@ class IpsecTransportStack(IkeTunnelStack):
         connected = Connected(negotiated, settings)
         self.status(connected)
         return connected
+
+    def _from_tun(self, packet: bytes) -> None:
+        # The SA carries IPv4 between the two hosts only; the gateway rebuilds the header from the
+        # SA's addresses, so anything else (another source address, IPv6) must not go in.
+        config = self.ike_config
+        if config is None or not _between(packet, config.local_address, config.peer_address):
+            self.counters.dropped += 1
+            return
+        super()._from_tun(packet)
+
+
+def _between(packet: bytes, source: str, destination: str) -> bool:
+    return (
+        len(packet) >= 20
+        and packet[0] >> 4 == 4
+        and packet[12:16] == ipaddress.IPv4Address(source).packed
+        and packet[16:20] == ipaddress.IPv4Address(destination).packed
+    )

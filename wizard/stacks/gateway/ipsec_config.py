@@ -16,6 +16,10 @@ Example::
 datagrams inside go to the gateway's LNS, with the ``l2tp`` section's PPP policy. ``ikev1_xauth``:
 IKEv1 with XAUTH against ``users``, a Mode Config address from ``client_pool`` (plus
 ``dns_servers``) and an ESP tunnel SA into a TUN device whose local address is ``server_address``.
+``ipsec_transport`` (opt-in: it changes the gateway host's routing while a client is connected):
+host-to-host transport mode, every IP packet between the client and the gateway's own address in
+one ESP SA. Phase 1 cannot tell it from L2TP/IPsec; the client's Quick Mode IDs do (UDP 1701 or
+all protocols).
 Legacy algorithms (3DES, DES, MD5, MODP groups under 2048 bits) are refused unless ``allow_legacy``.
 The key never appears in an error message or a repr.
 """
@@ -29,7 +33,8 @@ from wizard.engine.crypto.suites import parse_proposal_string
 from wizard.engine.ike.v1.config import DEFAULT_ESP_PROPOSALS, DEFAULT_IKE_PROPOSALS
 from wizard.engine.ike.v1.proposals import esp_suites, phase1_suites
 
-SERVICES = ("l2tp_ipsec", "ikev1_xauth")
+SERVICES = ("l2tp_ipsec", "ikev1_xauth", "ipsec_transport")
+DEFAULT_SERVICES = ("l2tp_ipsec", "ikev1_xauth")
 IPSEC_KEYS = {
     "psk",
     "services",
@@ -73,7 +78,7 @@ def ipsec_policy_from_dict(obj: dict[str, Any]) -> IpsecPolicy:
     psk = obj["psk"]
     if not isinstance(psk, str) or not psk:
         raise IpsecConfigError("psk", "must be a non-empty string")
-    services = _names(obj.get("services", list(SERVICES)), "services")
+    services = _names(obj.get("services", list(DEFAULT_SERVICES)), "services")
     if not services:
         raise IpsecConfigError("services", f"must name at least one of {', '.join(SERVICES)}")
     for i, service in enumerate(services):

@@ -6,13 +6,17 @@ SAs (:class:`EspSAs`) and a raw ESP socket connected to the client, opened as so
 first speaks so the kernel (which has no ESP) never answers its ESP with protocol-unreachable.
 ESP arrives on that raw socket, or in UDP 4500 after NAT-T, where it is sorted by SPI.
 
-Services, chosen from the client's first Main Mode message (XAUTH auth methods or not):
+Services, chosen from the client's first Main Mode message (XAUTH auth methods or not) and, for a
+pre-shared-key client, from its Quick Mode IDs (:mod:`.ipsec_transport`):
 
 * ``l2tp_ipsec``: a transport SA for UDP to our L2TP port; the L2TP datagrams inside go to the LNS
   (:class:`IpsecL2tpServer`) and its replies go back through the SA.
 * ``ikev1_xauth``: XAUTH against the gateway's users, a Mode Config address from the shared pool,
   and a tunnel SA whose packets go in and out of a TUN device (``server_address`` local, the
   client's address as peer), so the kernel routes between the client and the gateway's inside.
+* ``ipsec_transport``: a transport SA for every protocol between the client and the gateway host;
+  packets go in and out of a TUN device with no address, the client's /32 routed into it from a
+  table of its own (:class:`TransportRoute`), so the gateway's own traffic to the client is protected.
 """
 
 from __future__ import annotations
@@ -41,13 +45,21 @@ from wizard.engine.ike.v1.phase1 import is_xauth
 from wizard.engine.ike.v1.proposals import phase1_offers
 from wizard.engine.ike.v1.sa import ZERO_COOKIE
 from wizard.net.errors import NetError, TransportError
-from wizard.net.transports import RawIpEndpoint
+from wizard.net.transports import SO_MARK, RawIpEndpoint
 from wizard.net.tun import TunDevice
 from wizard.stacks.applier import DirectApplier
 from wizard.stacks.base import NetworkSettings
 from wizard.stacks.esp_sas import EspSAs, describe_child
 from wizard.stacks.gateway.ipsec_config import IpsecPolicy
 from wizard.stacks.gateway.ipsec_l2tp import EspRoute, IpsecL2tpServer
+from wizard.stacks.gateway.ipsec_transport import (
+    GATEWAY_FWMARK,
+    SharedPolicyRule,
+    TransportRoute,
+    quick_mode_service,
+    refusal,
+    responder_selector,
+)
 from wizard.stacks.gateway.session import TUN_NAME
 from wizard.stacks.gateway.shared import GatewayShared
 from wizard.stacks.gateway.udp_server import Peer, UdpServer
@@ -58,6 +70,7 @@ ESP_PROTOCOL = 50
 IKE_PORT = 500
 NAT_T_PORT = 4500
 UDP = 17
+TRANSPORT_SERVICES = ("l2tp_ipsec", "ipsec_transport")  # pre-shared key only: alike in phase 1
 MAX_PEERS = 256
 CLOSE_GRACE = 2.0
 EARLY_PACKETS = 64
@@ -98,8 +111,10 @@ def phase1_start(data: bytes, local_port: int, services: tuple[str, ...]) -> Pha
     wants_xauth = any(offer is not None and is_xauth(offer.auth_method) for _, _, offer in offers)
     if wants_xauth and "ikev1_xauth" in services:
         return Phase1Start(header.spi_i, "ikev1_xauth")
-    if not wants_xauth and "l2tp_ipsec" in services:
-        return Phase1Start(header.spi_i, "l2tp_ipsec")
+    if not wants_xauth:  # L2TP/IPsec or host-to-host: Quick Mode will tell
+        for service in TRANSPORT_SERVICES:
+            if service in services:
+                return Phase1Start(header.spi_i, service)
     return Phase1Start(header.spi_i, services[0])  # the engine refuses it: NO_PROPOSAL_CHOSEN, said plainly
 
 
@@ -108,17 +123,22 @@ def _starts_over(peer: IpsecPeer, start: Phase1Start) -> bool:
 
     An established peer keeps its connection: a new phase 1 there is the client's ISAKMP rekey.
     """
-    return start.cookie not in peer.cookies and (not peer.established or start.service != peer.service)
+    return start.cookie not in peer.cookies and (not peer.established or start.service != peer.phase1_service)
 
 
-def _esp_endpoint(local: str, remote: str, on_packet: Callable[[bytes], None]) -> RawIpEndpoint:
-    """A raw ESP socket to ``remote`` sending from ``local`` (the address the client talks to)."""
+def _esp_endpoint(local: str, remote: str, on_packet: Callable[[bytes], None], mark: int = 0) -> RawIpEndpoint:
+    """A raw ESP socket to ``remote`` sending from ``local`` (the address the client talks to).
+
+    ``mark``: SO_MARK, so host-to-host policy routing leaves the ESP packets themselves alone.
+    """
     try:
         sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, ESP_PROTOCOL)
     except OSError as exc:
         raise TransportError(f"could not open a raw ESP socket: {exc.strerror or exc}") from None
     try:
         sock.setblocking(False)
+        if mark:
+            sock.setsockopt(socket.SOL_SOCKET, SO_MARK, mark)
         sock.bind((local, 0))
         sock.connect((remote, 0))
     except OSError as exc:
@@ -134,7 +154,9 @@ class IpsecPeer:
         self.server = server
         self.address = address
         self.local = local
+        self.phase1_service = service  # what phase 1 showed; for a pre-shared-key client Quick Mode decides
         self.service = service
+        self._decided = service == "ikev1_xauth"
         self.loop = asyncio.get_running_loop()
         self.label = f"ipsec {address}"
         self.log = server.shared.log
@@ -149,9 +171,12 @@ class IpsecPeer:
         self._early: list[bytes] | None = None  # packets that arrived before the TUN device was ready
         self._tun_ready = False
         self._routes: dict[Peer, EspRoute] = {}
+        self._transport: TransportRoute | None = None
+        self._local_packed = ipaddress.IPv4Address(local).packed
+        self._peer_packed = ipaddress.IPv4Address(address).packed
         self.cookies: set[bytes] = set()  # initiator cookies of the phase 1 negotiations it has seen
         self.closed = self.loop.create_future()
-        self.raw = _esp_endpoint(local, address, self.on_esp)
+        self.raw = _esp_endpoint(local, address, self.on_esp, server.mark)
         self._timer = EngineTimer(self.loop, self.ike.get_timer, self.ike.handle_timer, self.flush)
 
     @property
@@ -194,11 +219,14 @@ class IpsecPeer:
             self.log(f"{self.label}: Mode Config: handed out {event.address} (DNS {', '.join(event.dns) or '-'})")
             self._start_tun()  # now, so the device is ready when the client's first packet arrives
         elif isinstance(event, iev.ChildSAUp):
+            if not self._decide(event.sa):
+                return
             self._install(event.sa, "up")
-            if self.service == "ikev1_xauth":
+            if self.service in ("ikev1_xauth", "ipsec_transport"):
                 self._start_tun()
         elif isinstance(event, iev.ChildSARekeyed):
-            self._install(event.new, "rekeyed")
+            if self._decide(event.new):
+                self._install(event.new, "rekeyed")
         elif isinstance(event, iev.ChildSADeleted):
             self.server.spis.pop(event.sa.spi_in, None)
             self.esp.remove(event.sa)
@@ -209,6 +237,26 @@ class IpsecPeer:
             self.log(f"{self.label}: the client stopped answering: {event.reason}")
         elif isinstance(event, iev.Closed):
             self.loop.create_task(self._teardown(event.reason))
+
+    def _decide(self, child: iev.ChildSA) -> bool:
+        """Quick Mode names the service of a pre-shared-key client; an SA that fits none ends the peer."""
+        if self.service == "ikev1_xauth":
+            return True
+        services = self.server.policy.services
+        service = quick_mode_service(child, services, self.server.l2tp_port)
+        if service is None or (self._decided and service != self.service):
+            why = refusal(child, services) if service is None else f"it already uses {self.service}"
+            self.log(f"{self.label}: refused the IPsec SA: {why}")
+            self.ike.close(self.loop.time(), "the gateway does not serve these traffic selectors")
+            self.flush()
+            return False
+        if not self._decided:
+            self.service, self._decided = service, True
+            if service == "ipsec_transport":
+                self.log(
+                    f"{self.label}: host-to-host transport mode: all traffic between {self.local} and {self.address}"
+                )
+        return True
 
     def _install(self, child: iev.ChildSA, what: str) -> None:
         self.esp.install(child, self.loop.time())
@@ -235,6 +283,8 @@ class IpsecPeer:
         self.ike.note_traffic(self.loop.time())
         if self.service == "l2tp_ipsec":
             self._l2tp_in(packet)
+        elif self.service == "ipsec_transport":
+            self._transport_in(packet)
         else:
             self._tunnel_in(packet)
 
@@ -277,6 +327,13 @@ class IpsecPeer:
         elif not self.tun.write(packet):
             self.esp.counters.dropped_in += 1
 
+    def _transport_in(self, packet: bytes) -> None:
+        # Transport mode rebuilds the header from the SA's addresses: it is from the client, to us.
+        if not self._tun_ready or self.tun is None:
+            self._hold(packet)
+        elif not self.tun.write(packet):
+            self.esp.counters.dropped_in += 1
+
     def _hold(self, packet: bytes) -> None:
         """Keep the first packets while the TUN device is still being configured."""
         if self._early is None:
@@ -287,11 +344,39 @@ class IpsecPeer:
             self.esp.counters.dropped_in += 1
 
     def _start_tun(self) -> None:
-        if self._tun_task is None and self.lease is not None:
+        if self._tun_task is not None:
+            return
+        if self.service == "ipsec_transport":
+            self._tun_task = self.loop.create_task(self._open_transport_tun())
+        elif self.lease is not None:
             self._tun_task = self.loop.create_task(self._open_tun())
 
     def _from_tun(self, packet: bytes) -> None:
+        if self._transport is not None and (
+            len(packet) < 20 or packet[12:16] != self._local_packed or packet[16:20] != self._peer_packed
+        ):
+            self.esp.counters.dropped_out += 1  # a transport SA carries only packets between the two hosts
+            return
         self.send_packet(packet)
+
+    async def _open_transport_tun(self) -> None:
+        rule = self.server.transport_rule
+        assert rule is not None
+        self._transport = TransportRoute(rule, self.address, self.local)
+        config = self.server.shared.config
+        try:
+            self.tun = TunDevice.create(TUN_NAME)
+            await self._transport.apply(self.tun.name, min(config.mtu or ESP_TUNNEL_MTU, ESP_TUNNEL_MTU))
+        except (NetError, OSError) as exc:
+            why = getattr(exc, "reason", None) or str(exc)
+            self.log(f"{self.label}: cannot route the client's traffic through IPsec: {why}")
+            self.ike.close(self.loop.time(), "the gateway could not set up host-to-host routing")
+            self.flush()
+            return
+        if self.closed.done() or self.tun is None:
+            return
+        self._tun_up()
+        self.log(f"{self.label}: traffic with {self.address} now goes through {self.tun.name} (ESP transport)")
 
     async def _open_tun(self) -> None:
         lease = self.lease
@@ -321,16 +406,21 @@ class IpsecPeer:
             return
         if self.closed.done() or self.tun is None:
             return
+        self._tun_up()
+        who = f"user {self.user!r}" if self.user else "the client"
+        self.log(
+            f"{self.label}: {who} got address {lease} on {self.tun.name} (server {config.server_address}, ESP tunnel)"
+        )
+
+    def _tun_up(self) -> None:
+        """The device is configured: deliver what arrived meanwhile, then start reading."""
+        assert self.tun is not None
         early, self._early = self._early or [], None
         self._tun_ready = True
         for packet in early:
             if not self.tun.write(packet):
                 self.esp.counters.dropped_in += 1
         self.tun.start_reading(self._from_tun)
-        who = f"user {self.user!r}" if self.user else "the client"
-        self.log(
-            f"{self.label}: {who} got address {lease} on {self.tun.name} (server {config.server_address}, ESP tunnel)"
-        )
 
     # -- end -------------------------------------------------------------------------------------
 
@@ -368,6 +458,9 @@ class IpsecPeer:
             applier, self._applier = self._applier, None
             for problem in await applier.revert():
                 self.log(f"{self.label}: cleanup: {problem}")
+        if self._transport is not None:
+            for problem in await self._transport.revert():
+                self.log(f"{self.label}: cleanup: {problem}")
         if self.tun is not None:
             self.tun.close()
             self.tun = None
@@ -394,6 +487,9 @@ class IpsecServer:
         self.peers: dict[str, IpsecPeer] = {}
         self.spis: dict[int, IpsecPeer] = {}
         self.ports: dict[int, UdpServer] = {}
+        host_to_host = "ipsec_transport" in self.policy.services
+        self.mark = GATEWAY_FWMARK if host_to_host else 0  # on every IKE and ESP socket
+        self.transport_rule = SharedPolicyRule() if host_to_host else None
         self.dropped = 0
 
     def ike_config(
@@ -408,7 +504,7 @@ class IpsecServer:
         else:
             child = ChildConfig(
                 mode="transport",
-                local_ts=TrafficSelector.host(local, UDP, self.l2tp_port),
+                local_ts=responder_selector(local, policy.services, self.l2tp_port),
                 esp_proposals=policy.esp_proposals,
             )
         users = self.shared.config.users
@@ -437,7 +533,7 @@ class IpsecServer:
         listen = self.shared.config.listen
         for port in (IKE_PORT, NAT_T_PORT):
             try:
-                self.ports[port] = UdpServer.open((listen, port), self._receiver(port))
+                self.ports[port] = UdpServer.open((listen, port), self._receiver(port), mark=self.mark)
             except OSError as exc:
                 self.stop_sockets()
                 why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
@@ -503,5 +599,10 @@ class IpsecServer:
         self.ports.clear()
 
     async def stop(self, reason: str) -> None:
-        await asyncio.gather(*(p.close(reason) for p in list(self.peers.values())), return_exceptions=True)
-        self.stop_sockets()
+        try:
+            await asyncio.gather(*(p.close(reason) for p in list(self.peers.values())), return_exceptions=True)
+        finally:
+            if self.transport_rule is not None:  # normally gone with the last client; never left behind
+                for problem in await self.transport_rule.release(everyone=True):
+                    self.shared.log(f"gateway: cleanup: {problem}")
+            self.stop_sockets()

@@ -14,6 +14,8 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from wizard.net.transports import SO_MARK
+
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux value; Python 3.11 lacks the constant
 _PKTINFO = struct.Struct("=I4s4s")  # struct in_pktinfo: ifindex, spec_dst, addr
 READ_BATCH = 64
@@ -44,12 +46,22 @@ class UdpServer:
 
     @classmethod
     def open(
-        cls, local: Peer, on_datagram: DatagramCallback, loop: asyncio.AbstractEventLoop | None = None
+        cls,
+        local: Peer,
+        on_datagram: DatagramCallback,
+        loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        mark: int = 0,
     ) -> UdpServer:
-        """Bind ``local`` (raises OSError, e.g. EADDRINUSE when another L2TP server runs)."""
+        """Bind ``local`` (raises OSError, e.g. EADDRINUSE when another L2TP server runs).
+
+        ``mark`` (SO_MARK) lets policy routing send this socket's packets around a tunnel.
+        """
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             sock.setblocking(False)
+            if mark:
+                sock.setsockopt(socket.SOL_SOCKET, SO_MARK, mark)
             if local[0] == "0.0.0.0":
                 sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
             sock.bind(local)
