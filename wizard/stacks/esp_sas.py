@@ -85,6 +85,11 @@ class EspSAs:
         self.child = child
         self.encapsulation = UdpEncapsulation(child.local_port, child.peer_port) if child.encapsulated else None
 
+    def add_inbound(self, child: ChildSA, now: float) -> None:
+        """Accept the peer's new SA before we switch to it (IKEv2 rekey as responder, RFC 7296 §2.8)."""
+        inbound, _ = sa_pair(child, now)
+        self.inbound[child.spi_in] = inbound
+
     def remove(self, child: ChildSA) -> bool:
         """Forget a deleted pair; True when it was the one we were sending with (nothing left to send on)."""
         self.inbound.pop(child.spi_in, None)

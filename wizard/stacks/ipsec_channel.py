@@ -21,6 +21,7 @@ from wizard.engine.esp import (
     UdpPayloadKind,
     classify_udp_payload,
     nat_keepalive,
+    spi_of_payload,
 )
 from wizard.engine.ike.v1 import events as iev
 from wizard.engine.ike.v1.config import IKEv1Config

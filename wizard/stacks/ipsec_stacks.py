@@ -18,6 +18,7 @@ from collections.abc import Callable
 from wizard.engine.errors import ParseError
 from wizard.engine.esp.ip import build_outer, fix_l4_checksum, parse_ip
 from wizard.engine.ike.v1.config import IKEv1Config
+from wizard.engine.ike.v2.config import IKEv2Config
 from wizard.engine.ppp.config import PPPConfig
 from wizard.net.config import PolicyRouting
 from wizard.net.errors import NetError
@@ -37,7 +38,7 @@ from wizard.stacks.ppp_stack import CLOSE_GRACE, RouteChoice, resolve
 from wizard.stacks.tunnel_stack import TunnelStack
 
 UDP = 17
-IkeConfigFactory = Callable[[str, str], IKEv1Config]  # (our address, the gateway's address) -> config
+IkeConfigFactory = Callable[[str, str], IKEv1Config | IKEv2Config]  # (our address, the gateway's) -> config
 ESP_TUNNEL_MTU = 1400  # 1500 minus outer IP, UDP-encapsulation, ESP header, IV, padding and ICV
 
 
@@ -158,7 +159,7 @@ class IkeTunnelStack(TunnelStack):
         super().__init__(status, applier, tun_name)
         self.gateway = gateway
         self.make_ike_config = ike_config
-        self.ike_config: IKEv1Config | None = None
+        self.ike_config: IKEv1Config | IKEv2Config | None = None
         self.routing = routing or RouteChoice()
         self.connect_timeout = connect_timeout
         self.ipsec: IpsecChannel | None = None
@@ -220,7 +221,7 @@ class IkeTunnelStack(TunnelStack):
             items=(
                 ("gateway", f"{self.gateway} ({self.ike_config.peer_address})"),
                 *self.ipsec.items(),
-                ("authentication", "pre-shared key + XAUTH"),
+                ("authentication", self.auth_label()),
                 ("address", lease.address),
                 ("dns", ", ".join(settings.dns_servers) or "-"),
                 ("mtu", str(ESP_TUNNEL_MTU)),
@@ -230,6 +231,9 @@ class IkeTunnelStack(TunnelStack):
         connected = Connected(negotiated, settings)
         self.status(connected)
         return connected
+
+    def auth_label(self) -> str:
+        return "pre-shared key + XAUTH"
 
     def _from_tun(self, packet: bytes) -> None:
         if self.ipsec is not None and self.ipsec.send_packet(packet):
@@ -250,6 +254,18 @@ class IkeTunnelStack(TunnelStack):
         if self.ipsec is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.ipsec.close(reason), CLOSE_GRACE)
+
+
+class Ikev2Stack(IkeTunnelStack):
+    """IKEv2 remote access: PSK, certificates or EAP-MSCHAPv2, a virtual address from the CP payload."""
+
+    protocol = "ikev2"
+
+    def auth_label(self) -> str:
+        assert isinstance(self.ike_config, IKEv2Config)
+        return {"psk": "pre-shared key", "cert": "certificate", "eap": "EAP-MSCHAPv2 (gateway: certificate)"}.get(
+            self.ike_config.auth, self.ike_config.auth
+        )
 
 
 class IpsecTransportStack(IkeTunnelStack):

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from wizard.engine.ike.v1.config import ChildConfig, IKEv1Config
 from wizard.engine.ike.v1.identities import TrafficSelector
+from wizard.engine.ike.v2.config import ChildConfig as V2ChildConfig
+from wizard.engine.ike.v2.config import IKEv2Config
 from wizard.engine.ppp.config import PPPConfig
-from wizard.profiles.model import Profile, Protocol, SecretKind, TunnelMode
+from wizard.profiles.model import AuthMethod, Profile, Protocol, SecretKind, TunnelMode
 from wizard.stacks.base import NetworkApplier, StackError, StatusSink, VpnStack
 from wizard.stacks.ppp_stack import RouteChoice
 
-SUPPORTED = (Protocol.L2TP, Protocol.PPTP, Protocol.L2TP_IPSEC, Protocol.IKEV1_XAUTH, Protocol.IPSEC_TRANSPORT)
+SUPPORTED = (
+    Protocol.IKEV2,
+    Protocol.L2TP,
+    Protocol.PPTP,
+    Protocol.L2TP_IPSEC,
+    Protocol.IKEV1_XAUTH,
+    Protocol.IPSEC_TRANSPORT,
+)
 L2TP_PORT = 1701
 UDP = 17
 
@@ -107,6 +121,75 @@ def ikev1_config_factory(
     return make
 
 
+def _read_pem(path: str, what: str) -> bytes:
+    try:
+        return Path(path).expanduser().read_bytes()
+    except OSError as exc:
+        raise StackError(f"cannot read the {what} {path!r}: {exc.strerror}", "config") from None
+
+
+def _certificates(path: str, what: str) -> tuple[x509.Certificate, ...]:
+    if not path:
+        return ()
+    try:
+        return tuple(x509.load_pem_x509_certificates(_read_pem(path, what)))
+    except ValueError:
+        raise StackError(f"the {what} {path!r} holds no PEM certificate", "config") from None
+
+
+def ikev2_config_factory(profile: Profile, secrets: Mapping[str, str], host: str) -> Callable[[str, str], IKEv2Config]:
+    """IKEv2 settings for ``profile``: PSK, a client certificate, or EAP-MSCHAPv2 with the gateway's certificate."""
+    auth = profile.auth
+    ca = _certificates(auth.ca_file, "CA certificate file")
+    certificate: x509.Certificate | None = None
+    private_key: Any = None
+    if auth.method is AuthMethod.CERTIFICATE:
+        chain = _certificates(auth.certificate_file, "certificate file")
+        if not chain:
+            raise StackError("certificate sign-in needs a certificate file", "config")
+        certificate = chain[0]
+        passphrase = secrets.get(SecretKind.KEY_PASSPHRASE.value)
+        try:
+            private_key = serialization.load_pem_private_key(
+                _read_pem(auth.private_key_file or auth.certificate_file, "private key file"),
+                passphrase.encode() if passphrase else None,
+            )
+        except (ValueError, TypeError):
+            raise StackError("the private key could not be read: wrong passphrase or not a PEM key", "config") from None
+    psk = secrets.get(SecretKind.PSK.value, "")
+    if auth.method is AuthMethod.PSK and not psk:
+        raise StackError("no pre-shared key was given for this connection", "config")
+    kind = {AuthMethod.PSK: "psk", AuthMethod.CERTIFICATE: "cert"}.get(auth.method, "eap")
+    if kind == "eap" and not ca:
+        raise StackError(
+            "EAP sign-in needs the gateway's CA certificate (ca_file) to check who the gateway is", "config"
+        )
+
+    def make(local: str, peer: str) -> IKEv2Config:
+        try:
+            return IKEv2Config(
+                local_address=local,
+                peer_address=peer,
+                auth=kind,  # type: ignore[arg-type]
+                psk=psk or None,
+                certificate=certificate,
+                certificate_chain=(),
+                private_key=private_key,
+                ca_certificates=ca,
+                local_id=auth.local_id or (auth.username if kind != "cert" else None) or None,
+                peer_id=auth.remote_id or host,
+                eap_username=auth.username if kind == "eap" else None,
+                eap_password=secrets.get(SecretKind.PASSWORD.value) if kind == "eap" else None,
+                ike_proposals=profile.crypto.ike_proposals,
+                allow_legacy=profile.crypto.allow_legacy,
+                child=V2ChildConfig(esp_proposals=profile.crypto.esp_proposals),
+            )
+        except ValueError as exc:
+            raise StackError(f"this connection's IKEv2 settings cannot work: {exc}", "config") from None
+
+    return make
+
+
 def build_stack(
     profile: Profile,
     secrets: Mapping[str, str],
@@ -128,8 +211,12 @@ def build_stack(
     host = gateway or profile.gateways[0].host
     if SecretKind.PASSWORD in profile.auth.secrets and not secrets.get(SecretKind.PASSWORD.value):
         raise StackError("no password was given for this connection", "config")
-    config = ppp_config_for(profile, secrets)
     routing = route_choice_for(profile)
+    if protocol is Protocol.IKEV2:
+        from wizard.stacks.ipsec_stacks import Ikev2Stack
+
+        return Ikev2Stack(host, ikev2_config_factory(profile, secrets, host), status, applier, routing=routing)
+    config = ppp_config_for(profile, secrets)
     if protocol is Protocol.L2TP:
         from wizard.stacks.l2tp import L2tpStack
 
