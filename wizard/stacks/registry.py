@@ -19,6 +19,7 @@ from wizard.stacks.base import NetworkApplier, StackError, StatusSink, VpnStack
 from wizard.stacks.ppp_stack import RouteChoice
 
 SUPPORTED = (
+    Protocol.AUTOMATIC,
     Protocol.IKEV2,
     Protocol.L2TP,
     Protocol.PPTP,

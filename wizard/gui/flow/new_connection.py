@@ -50,8 +50,14 @@ class MachineAuth(StrEnum):
 
 def _choices() -> tuple[tuple[Protocol, str], ...]:
     return (
-        (Protocol.L2TP_IPSEC, tr("The Windows default: L2TP protected by IPsec, with a pre-shared key or certificate.")),
-        (Protocol.IKEV1_XAUTH, tr("IPsec tunnel with user name and password (Cisco-style remote access, IKEv1 XAUTH).")),
+        (
+            Protocol.L2TP_IPSEC,
+            tr("The Windows default: L2TP protected by IPsec, with a pre-shared key or certificate."),
+        ),
+        (
+            Protocol.IKEV1_XAUTH,
+            tr("IPsec tunnel with user name and password (Cisco-style remote access, IKEv1 XAUTH)."),
+        ),
         (Protocol.IPSEC_TRANSPORT, tr("Host-to-host IPsec protecting all traffic to one server (no user name).")),
         (Protocol.L2TP, tr("L2TP without IPsec: not encrypted unless MPPE is offered; only inside a trusted network.")),
         (Protocol.PPTP, tr("Insecure legacy protocol: passwords can be cracked offline. Only if nothing else works.")),
@@ -61,18 +67,28 @@ def _choices() -> tuple[tuple[Protocol, str], ...]:
 #: What the type page offers, in order, with the one-line explanation shown under each choice.
 PROTOCOL_CHOICES: tuple[tuple[Protocol, str], ...] = _choices()
 
-#: Protocols shown only when the engine can connect them (IKEv2 lands in its own issue).
-_LATER = (
-    (Protocol.AUTOMATIC, "Recommended: tries IKEv2, then L2TP/IPsec, then L2TP, and remembers what worked."),
-    (Protocol.IKEV2, "Modern IPsec (IKEv2): fast, reconnects on network changes. Windows and most servers support it."),
-)
+
+def _later() -> tuple[tuple[Protocol, str], ...]:
+    """Protocols shown only when the engine can connect them."""
+    return (
+        (
+            Protocol.AUTOMATIC,
+            tr("Recommended: tries IKEv2, then L2TP/IPsec, then L2TP, and tells you which one worked."),
+        ),
+        (
+            Protocol.IKEV2,
+            tr("Modern IPsec (IKEv2): fast, reconnects on network changes. Windows and most servers support it."),
+        ),
+    )
+
+
 INSECURE = frozenset({Protocol.PPTP})
 
 
 def protocol_choices(supported: Iterable[Protocol] | None = None) -> list[tuple[Protocol, str]]:
     """The type page's list: the five we connect today, plus Automatic and IKEv2 once supported."""
     extra = set(supported or ())
-    later = [(p, tr(text)) for p, text in _LATER if p in extra]
+    later = [(p, text) for p, text in _later() if p in extra]
     return later + list(_choices())
 
 
@@ -239,9 +255,9 @@ class NewConnectionFlow:
             try:
                 check_host(host, "host")
             except ValidationError:
-                problems["host"] = tr("“{host}” is not a host name or IP address; e.g. vpn.example.com or 203.0.113.5.").format(
-                    host=host
-                )
+                problems["host"] = tr(
+                    "“{host}” is not a host name or IP address; e.g. vpn.example.com or 203.0.113.5."
+                ).format(host=host)
         return problems
 
     def _errors_signin(self) -> dict[str, str]:
@@ -315,9 +331,9 @@ class NewConnectionFlow:
                 return str(exc)[0].upper() + str(exc)[1:] + "."
             weak = [x for x in algorithms if x.legacy]
             if weak and not self.answers["allow_legacy"]:
-                return tr("{proposal} uses {names}: {why}. Turn on “Allow legacy algorithms” only if the gateway needs it.").format(
-                    proposal=proposal, names=", ".join(x.name for x in weak), why=weak[0].why_weak
-                )
+                return tr(
+                    "{proposal} uses {names}: {why}. Turn on “Allow legacy algorithms” only if the gateway needs it."
+                ).format(proposal=proposal, names=", ".join(x.name for x in weak), why=weak[0].why_weak)
         return ""
 
     def _errors_summary(self) -> dict[str, str]:
@@ -415,7 +431,9 @@ class NewConnectionFlow:
     # --- editing ---------------------------------------------------------------------------------
 
     @classmethod
-    def from_profile(cls, profile: Profile, saved: Iterable[SecretKind] = (), keyring_available: bool = True) -> NewConnectionFlow:
+    def from_profile(
+        cls, profile: Profile, saved: Iterable[SecretKind] = (), keyring_available: bool = True
+    ) -> NewConnectionFlow:
         """A flow that edits ``profile``: every answer pre-filled, its id kept."""
         flow = cls(editing=profile, keyring_available=keyring_available, saved_secret_kinds=set(saved))
         a = flow.answers
@@ -427,7 +445,9 @@ class NewConnectionFlow:
             use_phonebook=len(gateways) > 1,
             username=profile.auth.username,
             machine_auth=(
-                MachineAuth.CERTIFICATE.value if profile.auth.method is AuthMethod.CERTIFICATE else MachineAuth.PSK.value
+                MachineAuth.CERTIFICATE.value
+                if profile.auth.method is AuthMethod.CERTIFICATE
+                else MachineAuth.PSK.value
             ),
             certificate_file=profile.auth.certificate_file,
             private_key_file=profile.auth.private_key_file,
