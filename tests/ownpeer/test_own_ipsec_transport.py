@@ -27,15 +27,16 @@ from typing import Any
 
 import pytest
 
-from tests.ownpeer.conftest import USERS, GatewayLab, running_gateway
+from tests.ownpeer.conftest import USERS, GatewayLab, namespaces, running_gateway
 from tests.ownpeer.test_own_gateway import PINGS, _gateway_devices, _network_state, _ping, _received
 from tests.ownpeer.test_own_ipsec_gateway import MODERN, _run
 from tests.ownpeer.test_own_ipsec_gateway import _profile as l2tp_profile
 from wizard.net import netns
+from wizard.net.tun import TunDevice
 from wizard.profiles.model import Auth, CryptoPolicy, Gateway, Profile, Protocol, SecretKind
 from wizard.stacks.applier import DirectApplier
 from wizard.stacks.base import Disconnected, StackError, StatusEvent
-from wizard.stacks.gateway.ipsec_transport import GATEWAY_TABLE
+from wizard.stacks.gateway.ipsec_transport import GATEWAY_TABLE, SharedPolicyRule, TransportRoute
 from wizard.stacks.ipsec_stacks import IpsecTransportStack
 from wizard.stacks.registry import build_stack
 
@@ -362,6 +363,41 @@ def test_sigterm_deletes_the_sa_and_reverts_both_sides(tmp_path: Path) -> None:
         assert _gateway_devices(stopping, settle=0) == []
         assert _policy_state(stopping.ns.gateway, GATEWAY_TABLE) == ([], "")
         assert re.search(r"ipsec .*: closed: the gateway was stopped", stopping.gateway.output), stopping.gateway.output
+
+
+def test_the_gateway_rule_is_shared_and_goes_with_its_last_user() -> None:
+    """Two clients' routes hold one rule; it stays while either is up and goes with the last."""
+    with namespaces() as ns:
+
+        async def main() -> list[tuple[list[str], str]]:
+            rule = SharedPolicyRule()
+            states = []
+            tuns = [TunDevice.create("cwg%d") for _ in range(2)]
+            routes = [TransportRoute(rule, f"192.0.2.{20 + i}", ns.gateway_addr) for i in range(2)]
+            try:
+                for tun, route in zip(tuns, routes, strict=True):
+                    await route.apply(tun.name, 1400)
+                states.append(_policy_state(ns.gateway, GATEWAY_TABLE))
+                assert await routes[0].revert() == []
+                states.append(_policy_state(ns.gateway, GATEWAY_TABLE))
+                assert await routes[1].revert() == []
+                states.append(_policy_state(ns.gateway, GATEWAY_TABLE))
+                await routes[0].apply(tuns[0].name, 1400)
+                assert await rule.release(everyone=True) == []  # the gateway's shutdown backstop
+                states.append(_policy_state(ns.gateway, GATEWAY_TABLE))
+                assert await routes[0].revert() == []
+            finally:
+                for tun in tuns:
+                    tun.close()
+            return states
+
+        with netns.entered(ns.gateway):
+            both, one, none, backstop = asyncio.run(main())
+    rule_line = f"{GATEWAY_TABLE}:\tnot from all fwmark {GATEWAY_TABLE:#x} lookup {GATEWAY_TABLE}"
+    assert both[0] == [rule_line] and len(both[1].splitlines()) == 2, both
+    assert one[0] == [rule_line] and re.fullmatch(r"192\.0\.2\.21 dev cwg1 proto 119 src 192\.0\.2\.1", one[1]), one
+    assert none == ([], "")
+    assert backstop[0] == [] and backstop[1].startswith("192.0.2.20 dev cwg0"), backstop
 
 
 def test_gateway_never_prints_the_key(lab: GatewayLab) -> None:
