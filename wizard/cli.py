@@ -19,6 +19,7 @@ from typing import Any, NoReturn, TextIO
 from wizard import __version__
 from wizard.client.commands import HELPER_COMMANDS, add_helper_commands
 from wizard.logsetup import register_secret, setup_logging
+from wizard.probe.cli import add_probe_command, cmd_probe
 from wizard.profile_flags import add_profile_flags, default_secrets, flag_for, merge, overrides_from_args
 from wizard.profiles.codec import export_document, import_document, profile_from_dict, profile_to_dict
 from wizard.profiles.errors import ProfileError, ProfileNotFound, SecretsUnavailable, ValidationError
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--config", type=Path, required=True, metavar="FILE", help="gateway configuration (JSON)")
     sub.add_parser("demo", help="a real connection through the helper to our own local gateway (root)")
     add_helper_commands(sub)
+    add_probe_command(sub)
     return parser
 
 
@@ -325,6 +327,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProfileStore], int]] = {
     "tray": cmd_tray,
     "gateway": cmd_gateway,
     "demo": cmd_demo,
+    "probe": cmd_probe,
     **HELPER_COMMANDS,
 }
 
