@@ -15,7 +15,7 @@ from collections.abc import Callable
 from wizard.engine.l2tp import L2TPConfig, L2TPConnection, TunnelClosed, TunnelUp
 from wizard.net.errors import TransportError
 from wizard.net.transports import UdpEndpoint
-from wizard.probe.report import ProbeProtocol, ProtocolResult, ProtocolStatus
+from wizard.probe.report import ProbeProtocol, ProtocolResult, ProtocolStatus, peer_words
 
 L2TP_PORT = 1701
 STOP_WAIT = 1.0  # how long to wait for the StopCCN acknowledgement
@@ -98,8 +98,9 @@ class L2tpProbe:
     def result(self, elapsed: float) -> ProtocolResult:
         status = self.status or ProtocolStatus.SILENT
         detail = self.detail
-        if status is ProtocolStatus.ANSWERED and self._conn.peer_tunnel_id and detail == "SCCRP answered":
-            detail += "; tunnel closed again" + (" (StopCCN acknowledged)" if self.closed_cleanly else "")
+        if status is ProtocolStatus.ANSWERED and detail == "SCCRP answered":
+            detail = "SCCRP" + peer_words(self.peer_name, self.vendor) + "; tunnel closed again"
+            detail += " (StopCCN acknowledged)" if self.closed_cleanly else ""
         return ProtocolResult(ProbeProtocol.L2TP, status, detail, self.peer_name, self.vendor, elapsed=elapsed)
 
 

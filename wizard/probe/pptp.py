@@ -24,7 +24,7 @@ from wizard.engine.pptp.constants import StopReason
 from wizard.engine.pptp.messages import StopControlConnectionReply, StopControlConnectionRequest
 from wizard.net.errors import TransportError
 from wizard.net.transports import TcpStream
-from wizard.probe.report import ProbeProtocol, ProtocolResult, ProtocolStatus
+from wizard.probe.report import ProbeProtocol, ProtocolResult, ProtocolStatus, peer_words
 
 PPTP_PORT = 1723
 STOP_WAIT = 1.0
@@ -130,7 +130,8 @@ class PptpProbe:
         status = self.status or ProtocolStatus.SILENT
         detail = self.detail
         if detail == "Start-Control-Connection-Reply":
-            detail += "; control connection stopped again" + (" (Stop-Reply received)" if self.stopped_cleanly else "")
+            detail += peer_words(self.peer_name, self.vendor) + "; control connection stopped again"
+            detail += " (Stop-Reply received)" if self.stopped_cleanly else ""
         return ProtocolResult(ProbeProtocol.PPTP, status, detail, self.peer_name, self.vendor, elapsed=elapsed)
 
 

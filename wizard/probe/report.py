@@ -33,6 +33,14 @@ class ProbeProtocol(StrEnum):
 ALL_PROTOCOLS: tuple[ProbeProtocol, ...] = tuple(ProbeProtocol)
 
 
+def peer_words(peer_name: str, vendor: str) -> str:
+    """' from "gw1" (vendor xelerance.com)', or "" when the peer named nothing."""
+    parts = [f'"{peer_name}"'] if peer_name else []
+    if vendor:
+        parts.append(f"(vendor {vendor})" if parts else f"vendor {vendor}")
+    return f" from {' '.join(parts)}" if parts else ""
+
+
 class ProtocolStatus(StrEnum):
     ANSWERED = "yes"  # the gateway answered in this protocol: it speaks it
     SILENT = "no answer"  # nothing came back in time (filtered, dropped, or nobody there)
@@ -52,7 +60,7 @@ class ProposalStatus(StrEnum):
 
 @dataclass(frozen=True)
 class ProtocolResult:
-    """One protocol's row: did the gateway answer, and what it said about itself."""
+    """One protocol's row: did the gateway answer, and what it said about itself (L2TP/PPTP host name, vendor)."""
 
     protocol: ProbeProtocol
     status: ProtocolStatus
@@ -198,6 +206,15 @@ def _legacy_lines(accepted: Sequence[ProposalResult], chosen: Sequence[str], ver
     return lines
 
 
+def _ikev2_state(rows: dict[ProbeProtocol, ProtocolResult]) -> str:
+    row = rows.get(ProbeProtocol.IKEV2)
+    if row is None or row.status is ProtocolStatus.SKIPPED:
+        return "IKEv2 was not probed"
+    if row.answered:
+        return "IKEv2 answered but accepted none of its suites tried"
+    return "IKEv2 did not answer"
+
+
 def suggest(protocols: Iterable[ProtocolResult], proposals: Iterable[ProposalResult]) -> CryptoSuggestion:
     """Pick the protocol to use and the crypto policy for it from what the probe found."""
     rows = {r.protocol: r for r in protocols}
@@ -219,9 +236,9 @@ def suggest(protocols: Iterable[ProtocolResult], proposals: Iterable[ProposalRes
     elif answered(ProbeProtocol.IKEV1) and v1:
         protocol, chosen = "l2tp_ipsec", v1
         reasons.append(
-            f"the gateway speaks IKEv1 (not IKEv2 with these suites) and accepted {len(acc1)} of the IKEv1 suites "
-            "tried; L2TP/IPsec is the usual IKEv1 service (IKEv1 with XAUTH is the other: without credentials the "
-            "probe cannot tell which one the gateway expects)"
+            f"the gateway speaks IKEv1 and accepted {len(acc1)} of the IKEv1 suites tried ({_ikev2_state(rows)}); "
+            "L2TP/IPsec is the usual IKEv1 service (IKEv1 with XAUTH is the other: without credentials the probe "
+            "cannot tell which one the gateway expects)"
         )
     elif answered(ProbeProtocol.IKEV2) or answered(ProbeProtocol.IKEV1):
         protocol = "ikev2" if answered(ProbeProtocol.IKEV2) else "l2tp_ipsec"
@@ -266,6 +283,18 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
+def _proposal_groups(rows: Sequence[ProposalResult]) -> list[tuple[int, list[ProposalResult]]]:
+    """Consecutive rows of one version with the same status and detail (long runs of skips fold into one)."""
+    groups: list[tuple[int, list[ProposalResult]]] = []
+    for p in rows:
+        last = groups[-1][1] if groups else None
+        if last and last[0].version == p.version and (last[0].status, last[0].detail) == (p.status, p.detail):
+            last.append(p)
+        else:
+            groups.append((p.version, [p]))
+    return groups
+
+
 def format_report(report: ProbeReport) -> str:
     """The CLI's text: a protocol table, the proposals table, the suggestion and the notes."""
     where = report.host if report.host == report.address else f"{report.host} ({report.address})"
@@ -278,10 +307,14 @@ def format_report(report: ProbeReport) -> str:
     if report.proposals:
         out += ["", "IKE proposals (each offered alone)"]
         prow = []
-        for p in report.proposals:
-            flag = f"legacy: {', '.join(p.legacy_parts)}" if p.legacy else ""
-            note = "; ".join(x for x in (p.detail, flag) if x)
-            prow.append([f"IKEv{p.version}", p.proposal, p.status.value, note])
+        for version, group in _proposal_groups(report.proposals):
+            if len(group) > 2 and all(p.status is ProposalStatus.SKIPPED for p in group):
+                prow.append([f"IKEv{version}", f"({len(group)} more suites)", group[0].status.value, group[0].detail])
+                continue
+            for p in group:
+                flag = f"legacy: {', '.join(p.legacy_parts)}" if p.legacy else ""
+                note = "; ".join(x for x in (p.detail, flag) if x)
+                prow.append([f"IKEv{p.version}", p.proposal, p.status.value, note])
         out += _table(["Version", "Proposal", "Result", "Note"], prow)
     s = report.suggestion
     out += ["", "Suggested crypto policy"]
