@@ -6,7 +6,8 @@ ESP and IKE but not one cleartext ICMP or TCP packet between the two hosts, the 
 sides agree, and IKE (DPD every second from the gateway) keeps working under and after traffic.
 The gateway serves L2TP/IPsec as well and tells the two apart by the Quick Mode IDs. After the
 disconnect neither namespace keeps a TUN device, a route in the policy tables or a rule, and
-plain pings go in the clear again.
+plain pings go in the clear again. ESP also rides in UDP 4500 (a gateway that claims a NAT, and a
+real nftables masquerade) and a gateway stopped by SIGTERM leaves nothing behind on either side.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from tests.ownpeer import test_own_ipsec_gateway as own_ipsec
 from tests.ownpeer.conftest import USERS, GatewayLab, namespaces, running_gateway
 from tests.ownpeer.test_own_gateway import PINGS, _gateway_devices, _network_state, _ping, _received
 from tests.ownpeer.test_own_ipsec_gateway import MODERN, _run
@@ -46,6 +48,7 @@ PSK = "host-to-host-psk-17"
 CLIENT_TABLE = IpsecTransportStack.table
 ECHO_PORT = 7707
 TCP_BYTES = 256 * 1024
+SHORT_PINGS = 20  # through UDP 4500, where the TCP exchange is the main check
 IDLE = 3.0  # seconds with no traffic: the gateway's DPD (every second) must still be answered
 
 IPSEC: dict[str, Any] = {
@@ -197,6 +200,15 @@ async def _ping_across_a_rekey(lab: GatewayLab, stack: IpsecTransportStack) -> t
     output = await ping
     assert stack.ipsec.child is not None
     return output, (old, stack.ipsec.child.spi_in)
+
+
+async def _short_ping(namespace: str, target: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        "ip", "netns", "exec", namespace, "ping", "-c", str(SHORT_PINGS), "-i", "0.02", "-W", "2", "-q", target,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    return out.decode()
 
 
 def _policy_state(namespace: str, table: int) -> tuple[list[str], str]:
@@ -363,6 +375,54 @@ def test_sigterm_deletes_the_sa_and_reverts_both_sides(tmp_path: Path) -> None:
         assert _gateway_devices(stopping, settle=0) == []
         assert _policy_state(stopping.ns.gateway, GATEWAY_TABLE) == ([], "")
         assert re.search(r"ipsec .*: closed: the gateway was stopped", stopping.gateway.output), stopping.gateway.output
+
+
+@contextlib.contextmanager
+def _udp_4500_lab(tmp: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[GatewayLab, str]]:
+    """A gateway that claims a NAT (``forced``) or a client behind nftables masquerade; (lab, client namespace)."""
+    ipsec = {**IPSEC, "services": ["ipsec_transport"], "force_encapsulation": how == "forced"}
+    changes: dict[str, Any] = {"protocols": [], "ipsec": ipsec}
+    if how == "forced":
+        with running_gateway(tmp, changes=changes) as forced:
+            yield forced, forced.ns.client
+        return
+    monkeypatch.setattr(own_ipsec, "ipsec_changes", lambda: changes)
+    with own_ipsec._behind_a_nat(tmp) as (nat_lab, client_ns):
+        yield nat_lab, client_ns
+
+
+@pytest.mark.parametrize("how", ["forced", "masquerade"])
+def test_esp_in_udp_4500(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """NAT-T: ESP rides in UDP 4500 both ways; pings and TCP (checksums fixed after a NAT) still work."""
+    with _udp_4500_lab(tmp_path, how, monkeypatch) as (lab_, client_ns):
+        gateway_addr = lab_.ns.gateway_addr
+
+        async def main() -> tuple[dict[str, str], str]:
+            server = await asyncio.start_server(_echo, sock=_echo_listener(lab_))
+            stack = build_stack(_profile(gateway_addr), {"psk": PSK}, lambda _e: None, DirectApplier())
+            try:
+                connected = await stack.connect()
+                ping = await _short_ping(client_ns, gateway_addr)
+                await _tcp_exchange(gateway_addr)
+            finally:
+                await stack.close()
+                server.close()
+                await server.wait_closed()
+            return connected.negotiated.as_dict(), ping
+
+        with netns.entered(client_ns):
+            try:
+                negotiated, ping = asyncio.run(main())
+            finally:
+                leftover = _network_state()
+        print(f"\n{how}: {negotiated}\n{ping.strip()}")
+        assert negotiated["nat-t"].startswith("UDP 4500"), negotiated
+        assert _received(ping) == SHORT_PINGS, ping
+        assert leftover == [] and _policy_state(client_ns, CLIENT_TABLE) == ([], "")
+        public = re.escape(lab_.ns.client_addr)  # the client's address as the gateway sees it
+        lab_.gateway.wait_for(rf"ipsec {public}: IPsec SA up: .*UDP-encapsulated")
+        lab_.gateway.wait_for(rf"ipsec {public}: closed: ")
+        assert _gateway_devices(lab_) == [] and _policy_state(lab_.ns.gateway, GATEWAY_TABLE) == ([], "")
 
 
 def test_the_gateway_rule_is_shared_and_goes_with_its_last_user() -> None:
