@@ -120,6 +120,8 @@ def test_selectors_that_are_neither_service_fit_none() -> None:
     other_port = (TrafficSelector.host(GATEWAY, 17, 1702), TrafficSelector.host(CLIENT, 17, 0))
     assert quick_mode_service(_child(*other_port), BOTH, 1701) is None
     assert quick_mode_service(_child(*other_port), BOTH, 1702) == "l2tp_ipsec"
+    l2tp_any_source = (TrafficSelector.host(GATEWAY, 17, 1701), TrafficSelector.host(CLIENT))
+    assert quick_mode_service(_child(*l2tp_any_source), BOTH, 1701) == "l2tp_ipsec"
 
 
 def test_the_responder_allows_all_protocols_only_when_host_to_host_is_served() -> None:

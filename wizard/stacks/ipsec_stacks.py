@@ -280,12 +280,14 @@ class IpsecTransportStack(IkeTunnelStack):
     fwmark = 0x6377
     table = 0x6377
     rule_priority = 0x6377
+    _hosts = b""  # our address and the gateway's, packed: the only source and destination sent
 
     async def _configure(self) -> Connected:
         assert self.ipsec is not None and self.ike_config is not None
         self.status(Progress("network", "routing traffic to the gateway through IPsec"))
         self.tun = TunDevice.create(self.tun_name)
         local, peer = self.ike_config.local_address, self.ike_config.peer_address
+        self._hosts = ipaddress.IPv4Address(local).packed + ipaddress.IPv4Address(peer).packed
         settings = NetworkSettings(
             ifname=self.tun.name,
             mtu=ESP_TUNNEL_MTU,
@@ -312,17 +314,7 @@ class IpsecTransportStack(IkeTunnelStack):
     def _from_tun(self, packet: bytes) -> None:
         # The SA carries IPv4 between the two hosts only; the gateway rebuilds the header from the
         # SA's addresses, so anything else (another source address, IPv6) must not go in.
-        config = self.ike_config
-        if config is None or not _between(packet, config.local_address, config.peer_address):
+        if len(packet) < 20 or packet[0] >> 4 != 4 or packet[12:20] != self._hosts:
             self.counters.dropped += 1
             return
         super()._from_tun(packet)
-
-
-def _between(packet: bytes, source: str, destination: str) -> bool:
-    return (
-        len(packet) >= 20
-        and packet[0] >> 4 == 4
-        and packet[12:16] == ipaddress.IPv4Address(source).packed
-        and packet[16:20] == ipaddress.IPv4Address(destination).packed
-    )

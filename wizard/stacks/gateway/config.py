@@ -25,8 +25,8 @@ Example (every key but ``protocols``, ``users``, ``server_address`` and ``client
 
 The ``pptp`` and ``l2tp`` sections override ``allowed_auth``, ``mppe``, ``mppe_bits`` and
 ``mppe_stateful`` for that protocol (PPTP normally requires MPPE; L2TP without IPsec rarely has it).
-The optional ``ipsec`` section (see :mod:`wizard.stacks.gateway.ipsec_config`) adds L2TP/IPsec and
-IKEv1 XAUTH; with it ``protocols`` may be empty (IPsec only). Passwords, the tunnel secret and the
+The optional ``ipsec`` section (see :mod:`wizard.stacks.gateway.ipsec_config`) adds L2TP/IPsec,
+IKEv1 XAUTH and (opt-in) host-to-host transport mode; with it ``protocols`` may be empty (IPsec only). Passwords, the tunnel secret and the
 pre-shared key never appear in an error message or a repr.
 """
 

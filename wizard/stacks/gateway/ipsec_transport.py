@@ -47,8 +47,8 @@ def quick_mode_service(child: ChildSA, services: Collection[str], l2tp_port: int
     if child.mode != "transport":
         return None
     local, remote = child.local_ts, child.remote_ts
-    if "l2tp_ipsec" in services and local.protocol == UDP and local.port == l2tp_port and remote.protocol == UDP:
-        return "l2tp_ipsec"
+    if "l2tp_ipsec" in services and local.protocol == UDP and local.port == l2tp_port:
+        return "l2tp_ipsec"  # whatever the client's own side says (UDP, any port, or all protocols)
     if "ipsec_transport" in services and _host_any(local) and _host_any(remote):
         return "ipsec_transport"
     return None
