@@ -128,6 +128,7 @@ class ProbeReport:
     suggestion: CryptoSuggestion
     notes: tuple[str, ...] = field(default=())
     elapsed: float = 0.0
+    ike_port: int = 0  # the local UDP port IKE went from (0: IKE not probed)
 
     def result(self, protocol: ProbeProtocol | str) -> ProtocolResult | None:
         return next((r for r in self.protocols if r.protocol == protocol), None)
@@ -148,6 +149,7 @@ class ProbeReport:
             "host": self.host,
             "address": self.address,
             "elapsed": round(self.elapsed, 3),
+            "ike_port": self.ike_port,
             "protocols": [_protocol_dict(r) for r in self.protocols],
             "proposals": [
                 {

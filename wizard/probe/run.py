@@ -124,8 +124,9 @@ async def probe(
             rows[result.protocol] = result
     ordered = tuple(rows.get(p) or ProtocolResult(p, ProtocolStatus.SKIPPED) for p in ALL_PROTOCOLS)
     notes += _notes(ordered)
+    ike_port = ike.local[1] if isinstance(ike, IkeFindings) else 0
     return ProbeReport(host, address, ordered, tuple(proposals), suggest(ordered, proposals), tuple(notes),
-                       loop.time() - started)  # fmt: skip
+                       loop.time() - started, ike_port)  # fmt: skip
 
 
 def _notes(rows: Sequence[ProtocolResult]) -> list[str]:
