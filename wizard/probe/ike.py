@@ -503,7 +503,10 @@ def _version_row(version: int, attempts: Sequence[Attempt], error: OSError | Non
         for a in accepted or [a for a in attempts if a.features]:
             features = tuple(dict.fromkeys(features + a.features))
         detail = f"{what} answered; {len(accepted)} of {len(tried)} suites accepted"
-        if version == 2:
+        lingering = sum(a.half_open for a in attempts)
+        if lingering:
+            detail += f"; the gateway kept {lingering} half-open IKE SA(s), which expire on its side"
+        elif version == 2:
             detail += "; stateless test, no IKE SA opened"
         elif accepted:
             detail += "; each half-open SA ended at once"
