@@ -8,6 +8,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from wizard.engine.ike.v1.config import ChildConfig, IKEv1Config
 from wizard.engine.ike.v1.identities import TrafficSelector
@@ -68,9 +69,17 @@ def route_choice_for(profile: Profile) -> RouteChoice:
 def ikev1_config_factory(
     profile: Profile, secrets: Mapping[str, str], *, mode: str
 ) -> Callable[[str, str], IKEv1Config]:
-    """IKEv1 settings for ``profile``, completed once our and the gateway's addresses are known."""
+    """IKEv1 settings for ``profile``, completed once our and the gateway's addresses are known.
+
+    Main Mode authenticates with the pre-shared key, or with RSA signatures when the profile signs in
+    with a certificate (IKEv1 knows no ECDSA here).
+    """
+    with_certificate = profile.auth.method is AuthMethod.CERTIFICATE
     psk = secrets.get(SecretKind.PSK.value, "")
-    if not psk:
+    certificate, private_key, ca = _client_certificate(profile, secrets) if with_certificate else (None, None, ())
+    if with_certificate and not isinstance(private_key, rsa.RSAPrivateKey):
+        raise StackError("IKEv1 certificate sign-in needs an RSA key; use IKEv2 for ECDSA certificates", "config")
+    if not with_certificate and not psk:
         raise StackError(
             "no pre-shared key was given for this connection; enter the key from your administrator", "config"
         )
@@ -104,8 +113,11 @@ def ikev1_config_factory(
             return IKEv1Config(
                 local_address=local,
                 peer_address=peer,
-                auth="psk",
-                psk=psk,
+                auth="rsa" if with_certificate else "psk",
+                psk=psk or None,
+                certificate=certificate,
+                private_key=private_key,
+                ca_certificates=ca,
                 local_id=profile.auth.local_id or None,
                 peer_id=profile.auth.remote_id or None,
                 ike_proposals=profile.crypto.ike_proposals,
@@ -138,6 +150,25 @@ def _certificates(path: str, what: str) -> tuple[x509.Certificate, ...]:
         raise StackError(f"the {what} {path!r} holds no PEM certificate", "config") from None
 
 
+def _client_certificate(
+    profile: Profile, secrets: Mapping[str, str]
+) -> tuple[x509.Certificate, Any, tuple[x509.Certificate, ...]]:
+    """The profile's certificate, its private key (decrypted with the saved passphrase) and the CAs."""
+    auth = profile.auth
+    chain = _certificates(auth.certificate_file, "certificate file")
+    if not chain:
+        raise StackError("certificate sign-in needs a certificate file", "config")
+    passphrase = secrets.get(SecretKind.KEY_PASSPHRASE.value)
+    try:
+        private_key = serialization.load_pem_private_key(
+            _read_pem(auth.private_key_file or auth.certificate_file, "private key file"),
+            passphrase.encode() if passphrase else None,
+        )
+    except (ValueError, TypeError):
+        raise StackError("the private key could not be read: wrong passphrase or not a PEM key", "config") from None
+    return chain[0], private_key, _certificates(auth.ca_file, "CA certificate file")
+
+
 def ikev2_config_factory(profile: Profile, secrets: Mapping[str, str], host: str) -> Callable[[str, str], IKEv2Config]:
     """IKEv2 settings for ``profile``: PSK, a client certificate, or EAP-MSCHAPv2 with the gateway's certificate."""
     auth = profile.auth
@@ -145,18 +176,7 @@ def ikev2_config_factory(profile: Profile, secrets: Mapping[str, str], host: str
     certificate: x509.Certificate | None = None
     private_key: Any = None
     if auth.method is AuthMethod.CERTIFICATE:
-        chain = _certificates(auth.certificate_file, "certificate file")
-        if not chain:
-            raise StackError("certificate sign-in needs a certificate file", "config")
-        certificate = chain[0]
-        passphrase = secrets.get(SecretKind.KEY_PASSPHRASE.value)
-        try:
-            private_key = serialization.load_pem_private_key(
-                _read_pem(auth.private_key_file or auth.certificate_file, "private key file"),
-                passphrase.encode() if passphrase else None,
-            )
-        except (ValueError, TypeError):
-            raise StackError("the private key could not be read: wrong passphrase or not a PEM key", "config") from None
+        certificate, private_key, ca = _client_certificate(profile, secrets)
     psk = secrets.get(SecretKind.PSK.value, "")
     if auth.method is AuthMethod.PSK and not psk:
         raise StackError("no pre-shared key was given for this connection", "config")
