@@ -246,7 +246,9 @@ def test_summary_step_reports_a_profile_the_model_refuses() -> None:
 
 def test_editing_round_trips_and_keeps_the_id() -> None:
     flow = filled(Protocol.IKEV1_XAUTH)
-    flow.answers.update(tunnel="split", routes="10.1.0.0/16", kill_switch=True, allow_lan=False, dns_servers="10.1.0.53")
+    flow.answers.update(
+        tunnel="split", routes="10.1.0.0/16", kill_switch=True, allow_lan=False, dns_servers="10.1.0.53"
+    )
     original = flow.profile()
     edit = NewConnectionFlow.from_profile(original, saved=[SecretKind.PASSWORD, SecretKind.PSK])
     assert edit.all_errors() == {}  # saved secrets need not be typed again
@@ -263,3 +265,24 @@ def test_flow_messages_go_through_the_translation_hook() -> None:
     finally:
         i18n.install(None)
     assert NewConnectionFlow().errors("gateway")["host"].startswith("Enter")
+
+
+def test_probe_result_prefills_type_and_crypto_policy() -> None:
+    from wizard.probe.report import CryptoSuggestion, ProbeProtocol, ProbeReport, ProtocolResult, ProtocolStatus
+
+    rows = tuple(
+        ProtocolResult(p, ProtocolStatus.ANSWERED if p is not ProbeProtocol.PPTP else ProtocolStatus.CLOSED)
+        for p in ProbeProtocol
+    )
+    report = ProbeReport(
+        "vpn.example.com",
+        "192.0.2.1",
+        rows,
+        (),
+        CryptoSuggestion("l2tp_ipsec", ("3des-sha1-modp1024",), allow_legacy=True),
+    )
+    flow = NewConnectionFlow()
+    message = flow.apply_probe(report)
+    assert flow.protocol is Protocol.L2TP_IPSEC
+    assert flow.answers["ike_proposals"] == "3des-sha1-modp1024" and flow.answers["allow_legacy"] is True
+    assert "IKEv2, IKEv1, L2TP" in message and "legacy" in message

@@ -16,7 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wizard.probe.report import ProbeReport
 
 from wizard.gui.flow.i18n import tr
 from wizard.profiles.algorithms import DEFAULT_ESP_PROPOSALS, DEFAULT_IKE_PROPOSALS, ProposalKind, parse_proposal
@@ -223,6 +226,23 @@ class NewConnectionFlow:
         if protocol is not self.protocol:
             self.answers["protocol"] = protocol.value
             self.answers["mppe"] = ""
+
+    def apply_probe(self, report: ProbeReport) -> str:
+        """Pre-fill type and crypto policy from a gateway probe; returns a sentence saying what changed."""
+        suggestion = report.suggestion
+        if not suggestion.protocol:
+            return tr("The gateway did not answer any VPN protocol; check the address and your network.")
+        self.choose_protocol(Protocol(suggestion.protocol))
+        if suggestion.ike_proposals:
+            self.answers["ike_proposals"] = ", ".join(suggestion.ike_proposals)
+            self.answers["allow_legacy"] = suggestion.allow_legacy
+        speaks = ", ".join(p.label for p in report.speaks) or "-"
+        text = tr("The gateway speaks {speaks}. Chosen: {protocol}.").format(
+            speaks=speaks, protocol=Protocol(suggestion.protocol).label
+        )
+        if suggestion.allow_legacy:
+            text += " " + tr("It only accepts legacy algorithms, so they were allowed: ask for an upgrade.")
+        return text
 
     def pick_gateway(self, index: int) -> None:
         """Take phonebook entry ``index`` as the gateway (and its label as the name, if none yet)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QThread, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,12 +21,29 @@ from wizard.gui.flow.new_connection import NewConnectionFlow
 from wizard.gui.flow.phonebook import gateway_title, load_phonebook
 from wizard.gui.importing import FILE_FILTER
 from wizard.gui.pages.base import FlowPage
+from wizard.gui.qtcompat import emit
 from wizard.profiles.errors import ValidationError
 
 
-def probe_available() -> bool:
-    """The gateway probe is its own issue; until it lands the button explains itself."""
-    return False
+class _ProbeThread(QThread):
+    """Runs the probe off the UI thread (it takes a few seconds against a slow gateway)."""
+
+    finished_with = Signal(object)
+
+    def __init__(self, host: str) -> None:
+        super().__init__()
+        self.host = host
+
+    def run(self) -> None:
+        from wizard.probe import ProbeError, probe_blocking
+
+        try:
+            result: object = probe_blocking(self.host)
+        except ProbeError as exc:
+            result = str(exc)
+        except OSError as exc:
+            result = f"the probe could not run: {exc.strerror or exc}"
+        emit(self.finished_with, result)
 
 
 class GatewayPage(FlowPage):
@@ -66,26 +84,46 @@ class GatewayPage(FlowPage):
         self.check = QPushButton(self.tr("&Check this gateway"))
         self.check.setObjectName("checkGateway")
         why = self.tr(
-            "Checking a gateway (which protocols and algorithms it offers) needs the gateway probe, "
-            "which is not part of this version yet."
+            "Asks the gateway, without signing in, which VPN protocols and algorithms it offers, "
+            "and fills in the type and the security settings to match."
         )
-        self.check.setEnabled(probe_available())
         self.check.setToolTip(why)
         self.check.setAccessibleDescription(why)
+        self.check.clicked.connect(self._check_gateway)
+        self.check_result = QLabel()
+        self.check_result.setObjectName("checkGatewayResult")
+        self.check_result.setWordWrap(True)
+        self._probe: _ProbeThread | None = None
         check_row = QHBoxLayout()
         check_row.addWidget(self.check)
-        if not probe_available():
-            later = QLabel(self.tr("(coming in a later version)"))
-            later.setObjectName("checkGatewayNote")
-            later.setEnabled(False)
-            check_row.addWidget(later)
-        check_row.addStretch()
+        check_row.addWidget(self.check_result, 1)
         form.addRow("", check_row)
         self.finish_layout(layout)
         self._fill_phonebook()
 
     def initializePage(self) -> None:
         self.refresh()
+
+    def _check_gateway(self) -> None:
+        host = self.flow.answers["host"].strip()
+        if not host or "host" in self.flow.errors("gateway"):
+            self.check_result.setText(self.tr("Enter a valid gateway address first."))
+            return
+        self.check.setEnabled(False)
+        self.check_result.setText(self.tr("Checking {host}…").format(host=host))
+        self._probe = _ProbeThread(host)
+        self._probe.finished_with.connect(self._probe_done)
+        self._probe.start()
+
+    def _probe_done(self, result: object) -> None:
+        self.check.setEnabled(True)
+        if self._probe is not None:
+            self._probe.wait()
+            self._probe = None
+        if isinstance(result, str):
+            self.check_result.setText(result)
+            return
+        self.check_result.setText(self.flow.apply_probe(result))  # type: ignore[arg-type]
 
     def _fill_phonebook(self) -> None:
         self.phonebook.clear()
@@ -129,4 +167,3 @@ class GatewayPage(FlowPage):
         if not self.flow.answers["host"]:
             self._picked(0)
         return True
-
