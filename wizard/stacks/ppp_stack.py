@@ -34,6 +34,7 @@ from wizard.stacks.tunnel_stack import TunnelStack
 
 T = TypeVar("T")
 CLOSE_GRACE = 3.0  # seconds for polite termination (LCP Terminate, StopCCN, Call-Clear)
+LATE_REASON_GRACE = 0.5  # seconds to let PPP's own failure reason arrive after the carrier dropped
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,11 @@ class PppStack(TunnelStack):
             return future.result()
         if self._user_closed.done():
             raise StackError("you cancelled the connection", phase)
+        if self.link is not None and not self.link.ended.done():
+            # A server that rejects us sends PPP's reason (e.g. a CHAP Failure) and then hangs up;
+            # the hang-up may be read first, but the reason is what the user needs.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.link.ended), LATE_REASON_GRACE)
         if self.link is not None and self.link.ended.done():
             raise StackError(self.link.ended.result()[0], phase)
         raise StackError(self._lost.result(), phase)
