@@ -26,8 +26,9 @@ Example (every key but ``protocols``, ``users``, ``server_address`` and ``client
 The ``pptp`` and ``l2tp`` sections override ``allowed_auth``, ``mppe``, ``mppe_bits`` and
 ``mppe_stateful`` for that protocol (PPTP normally requires MPPE; L2TP without IPsec rarely has it).
 The optional ``ipsec`` section (see :mod:`wizard.stacks.gateway.ipsec_config`) adds L2TP/IPsec,
-IKEv1 XAUTH and (opt-in) host-to-host transport mode; with it ``protocols`` may be empty (IPsec only). Passwords, the tunnel secret and the
-pre-shared key never appear in an error message or a repr.
+IKEv1 XAUTH and (opt-in) host-to-host transport mode and IKEv2; with it ``protocols`` may be empty (IPsec only). Passwords, the tunnel secret and the
+pre-shared key never appear in an error message or a repr. Certificate and key files named in the
+``ipsec`` section are read relative to the configuration file's directory.
 """
 
 from __future__ import annotations
@@ -143,26 +144,28 @@ def load_config(path: Path) -> GatewayConfig:
         raise GatewayConfigError("", f"cannot read the gateway configuration {str(path)!r}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise GatewayConfigError("", f"the gateway configuration {str(path)!r} is not UTF-8 text") from None
-    return parse_config(text)
+    return parse_config(text, files_dir=path.parent)
 
 
-def parse_config(text: str) -> GatewayConfig:
+def parse_config(text: str, files_dir: Path | None = None) -> GatewayConfig:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise GatewayConfigError("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    return config_from_dict(data)
+    return config_from_dict(data, files_dir=files_dir)
 
 
-def config_from_dict(data: Any) -> GatewayConfig:
+def config_from_dict(data: Any, files_dir: Path | None = None) -> GatewayConfig:
+    """``files_dir``: where relative file names (certificates) are read from; None: the current directory."""
     obj = _object(data, "", _TOP_KEYS)
     version = obj.get("version", CONFIG_VERSION)
     if type(version) is not int or version != CONFIG_VERSION:
         raise GatewayConfigError("version", f"must be {CONFIG_VERSION} (the only format this version reads)")
-    ipsec = _ipsec(obj["ipsec"]) if "ipsec" in obj else None
+    ipsec = _ipsec(obj["ipsec"], files_dir) if "ipsec" in obj else None
     protocols = _protocols(_required(obj, "protocols", ""), ipsec is not None)
     users = _users(_required(obj, "users", ""))
     listen = _ipv4(obj.get("listen", "0.0.0.0"), "listen", allow_any=True)
+    _check_ikev2_identity(ipsec, listen)
     server = _ipv4(_required(obj, "server_address", ""), "server_address")
     first, last = _pool(_required(obj, "client_pool", ""), server)
     dns = tuple(_ipv4(v, f"dns_servers[{i}]") for i, v in enumerate(_list(obj.get("dns_servers", []), "dns_servers")))
@@ -273,13 +276,26 @@ def _ipv4(value: Any, name: str, *, allow_any: bool = False) -> str:
     return str(address)
 
 
-def _ipsec(value: Any) -> IpsecPolicy:
+def _ipsec(value: Any, files_dir: Path | None = None) -> IpsecPolicy:
     if not isinstance(value, dict):
         raise GatewayConfigError("ipsec", "must be a JSON object")
     try:
-        return ipsec_policy_from_dict(value)
+        return ipsec_policy_from_dict(value, files_dir)
     except IpsecConfigError as exc:
         raise GatewayConfigError(f"ipsec.{exc.field}", exc.message) from None
+
+
+def _check_ikev2_identity(ipsec: IpsecPolicy | None, listen: str) -> None:
+    """Without ``local_id`` the gateway presents the address clients contact: its certificate must name it."""
+    ikev2 = ipsec.ikev2 if ipsec is not None else None
+    if ikev2 is None or ikev2.certificate is None or ikev2.local_id is not None or listen == "0.0.0.0":
+        return
+    if not ikev2.names(listen):
+        raise GatewayConfigError(
+            "ipsec.certificate_file",
+            f"the certificate ({ikev2.certificate.subject.rfc4514_string()}) does not name {listen}, the address "
+            "clients contact; add it as a subjectAltName or set ipsec.local_id to a name the certificate holds",
+        )
 
 
 def _protocols(value: Any, ipsec: bool = False) -> tuple[str, ...]:

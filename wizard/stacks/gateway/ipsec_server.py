@@ -17,6 +17,10 @@ pre-shared-key client, from its Quick Mode IDs (:mod:`.ipsec_transport`):
 * ``ipsec_transport``: a transport SA for every protocol between the client and the gateway host;
   packets go in and out of a TUN device with no address, the client's /32 routed into it from a
   table of its own (:class:`TransportRoute`), so the gateway's own traffic to the client is protected.
+* ``ikev2``: IKEv2 datagrams (major version 2 in the IKE header) go to an :class:`Ikev2Peer` instead,
+  an :class:`IpsecPeer` whose responder is IKEv2 and whose tunnel is the ``ikev1_xauth`` one
+  (see :mod:`.ikev2_peer`). The version of a client's first message decides; a client that starts
+  over with the other version replaces its peer.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wizard.engine.errors import ParseError
 from wizard.engine.esp import UdpPayloadKind, classify_udp_payload, spi_of_payload
@@ -44,12 +49,14 @@ from wizard.engine.ike.v1.natt import unframe
 from wizard.engine.ike.v1.phase1 import is_xauth
 from wizard.engine.ike.v1.proposals import phase1_offers
 from wizard.engine.ike.v1.sa import ZERO_COOKIE
+from wizard.engine.ike.v2.connection import IKEv2Connection
 from wizard.net.errors import NetError, TransportError
 from wizard.net.transports import SO_MARK, RawIpEndpoint
 from wizard.net.tun import TunDevice
 from wizard.stacks.applier import DirectApplier
 from wizard.stacks.base import NetworkSettings
 from wizard.stacks.esp_sas import EspSAs, describe_child
+from wizard.stacks.gateway.ikev2_responder import ikev2_header, sa_init_spi
 from wizard.stacks.gateway.ipsec_config import IpsecPolicy
 from wizard.stacks.gateway.ipsec_l2tp import EspRoute, IpsecL2tpServer
 from wizard.stacks.gateway.ipsec_transport import (
@@ -65,6 +72,9 @@ from wizard.stacks.gateway.shared import GatewayShared
 from wizard.stacks.gateway.udp_server import Peer, UdpServer
 from wizard.stacks.ipsec_stacks import ESP_TUNNEL_MTU, udp_payload
 from wizard.stacks.timer import EngineTimer
+
+if TYPE_CHECKING:
+    from wizard.stacks.gateway.ikev2_peer import Ikev2Peer
 
 ESP_PROTOCOL = 50
 IKE_PORT = 500
@@ -160,7 +170,7 @@ class IpsecPeer:
         self.loop = asyncio.get_running_loop()
         self.label = f"ipsec {address}"
         self.log = server.shared.log
-        self.ike = IKEv1Connection("responder", server.ike_config(local, address, service, self._lease))
+        self.ike: IKEv1Connection | IKEv2Connection = self._responder(local, address, service)
         self.esp = EspSAs()
         self.lease: str | None = None
         self._lease_packed = b""
@@ -178,6 +188,10 @@ class IpsecPeer:
         self.closed = self.loop.create_future()
         self.raw = _esp_endpoint(local, address, self.on_esp, server.mark)
         self._timer = EngineTimer(self.loop, self.ike.get_timer, self.ike.handle_timer, self.flush)
+
+    def _responder(self, local: str, address: str, service: str) -> IKEv1Connection | IKEv2Connection:
+        """The IKE engine for this client (IKEv1 here; :class:`Ikev2Peer` makes an IKEv2 one)."""
+        return IKEv1Connection("responder", self.server.ike_config(local, address, service, self._lease))
 
     @property
     def established(self) -> bool:
@@ -265,14 +279,21 @@ class IpsecPeer:
 
     def _lease(self, user: str) -> ModeConfigLease | None:
         """Mode Config: one address per peer from the gateway's shared pool (the same on a repeat)."""
+        lease = self._allocate(f"user {user!r}")
+        if lease is None:
+            return None
+        config = self.server.shared.config
+        return ModeConfigLease(lease, "255.255.255.255", config.dns_servers)
+
+    def _allocate(self, who: str) -> str | None:
+        """This client's address from the shared pool: taken on the first call, the same one after."""
         if self.lease is None:
             self.lease = self.server.shared.pool.allocate()
             if self.lease is None:
-                self.log(f"{self.label}: the address pool is exhausted; refusing user {user!r}")
+                self.log(f"{self.label}: the address pool is exhausted; refusing {who}")
                 return None
             self._lease_packed = ipaddress.IPv4Address(self.lease).packed
-        config = self.server.shared.config
-        return ModeConfigLease(self.lease, "255.255.255.255", config.dns_servers)
+        return self.lease
 
     # -- ESP -------------------------------------------------------------------------------------
 
@@ -491,6 +512,12 @@ class IpsecServer:
         self.mark = GATEWAY_FWMARK if host_to_host else 0  # on every IKE and ESP socket
         self.transport_rule = SharedPolicyRule() if host_to_host else None
         self.dropped = 0
+        self.ikev1_services = self.policy.ikev1_services
+        self.ikev2_peer: type[Ikev2Peer] | None = None
+        if self.policy.ikev2 is not None:
+            from wizard.stacks.gateway.ikev2_peer import Ikev2Peer  # it builds on IpsecPeer
+
+            self.ikev2_peer = Ikev2Peer
 
     def ike_config(
         self, local: str, peer: str, service: str, lease: Callable[[str], ModeConfigLease | None]
@@ -539,8 +566,9 @@ class IpsecServer:
                 why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
                 hint = " (is another IPsec daemon, such as charon, running?)" if exc.errno == errno.EADDRINUSE else ""
                 raise NetError(f"cannot listen on UDP {listen}:{port} for IKE: {why}{hint}") from None
+        versions = " and ".join(v for v, on in (("IKEv1", self.ikev1_services), ("IKEv2", self.ikev2_peer)) if on)
         self.shared.log(
-            f"gateway: IKEv1 listening on {listen}:{IKE_PORT} and {NAT_T_PORT} ({', '.join(self.policy.services)})"
+            f"gateway: {versions} listening on {listen}:{IKE_PORT} and {NAT_T_PORT} ({', '.join(self.policy.services)})"
         )
 
     def _receiver(self, port: int) -> Callable[[bytes, Peer, str | None], None]:
@@ -566,8 +594,11 @@ class IpsecServer:
                 else:
                     owner.on_esp(data)
                 return
+        if self.ikev2_peer is not None and (header := ikev2_header(data, port)) is not None:
+            self._on_ikev2(self.ikev2_peer, sa_init_spi(header), port, data, peer, local)
+            return
         current = self.peers.get(peer[0])
-        start = phase1_start(data, port, self.policy.services)
+        start = phase1_start(data, port, self.ikev1_services) if self.ikev1_services else None
         if current is not None and current.closed.done():
             current = None
         if current is not None and start is not None and _starts_over(current, start):
@@ -587,6 +618,30 @@ class IpsecServer:
             self.peers[peer[0]] = current
         if start is not None:
             current.cookies.add(start.cookie)
+        current.receive_ike(data, port, peer)
+
+    def _on_ikev2(
+        self, kind: type[Ikev2Peer], spi_i: bytes | None, port: int, data: bytes, peer: Peer, local: str | None
+    ) -> None:
+        """An IKEv2 datagram: to the client's IKEv2 peer; an IKE_SA_INIT request may start one."""
+        current = self.peers.get(peer[0])
+        if current is not None and current.closed.done():
+            current = None
+        if current is not None and spi_i is not None and kind.starts_over(current, spi_i):
+            self.peers.pop(peer[0], None)
+            current.log(f"{current.label}: the client started over; dropping its earlier negotiation")
+            asyncio.get_running_loop().create_task(current._teardown("the client started a new negotiation"))
+            current = None
+        if current is None:
+            if spi_i is None or self.shared.stopping or len(self.peers) >= MAX_PEERS:
+                self.dropped += 1
+                return
+            try:
+                current = kind(self, peer[0], local or self.shared.config.listen)
+            except (TransportError, ValueError) as exc:
+                self.shared.log(f"ikev2 {peer[0]}: refused: {exc}")
+                return
+            self.peers[peer[0]] = current
         current.receive_ike(data, port, peer)
 
     def release(self, peer: IpsecPeer) -> None:
