@@ -20,6 +20,7 @@ from typing import Any
 
 from wizard.helper.rpc import PROTOCOL_VERSION, encode, request
 from wizard.profiles.codec import profile_to_dict
+from wizard.profiles.files import read_profile_files
 from wizard.profiles.model import Profile
 
 DEFAULT_SOCKET = Path("/run/connection-wizard/helper.sock")
@@ -55,7 +56,9 @@ def unavailable(path: Path, exc: OSError) -> HelperUnavailable:
             f"the Connection Wizard helper is not running (nothing answers on {path}). Start it with "
             "'sudo systemctl start connection-wizard.socket', or run 'sudo connection-wizard helper'.",
         )
-    return HelperUnavailable("unavailable", f"cannot reach the Connection Wizard helper on {path}: {exc.strerror or exc}")
+    return HelperUnavailable(
+        "unavailable", f"cannot reach the Connection Wizard helper on {path}: {exc.strerror or exc}"
+    )
 
 
 class HelperClient:
@@ -141,7 +144,9 @@ class HelperClient:
             if isinstance(error, dict) and error.get("code") == "forbidden":
                 self._closed_reason = HelperError("forbidden", str(error.get("message")))
 
-    async def call(self, method: str, params: Mapping[str, Any] | None = None, timeout: float = CALL_TIMEOUT) -> dict[str, Any]:
+    async def call(
+        self, method: str, params: Mapping[str, Any] | None = None, timeout: float = CALL_TIMEOUT
+    ) -> dict[str, Any]:
         """Send one request and wait for its result; raises HelperError with the helper's message."""
         if self._task.done():
             raise self._closed_reason or HelperUnavailable("closed", "the connection to the helper is closed")
@@ -156,7 +161,9 @@ class HelperClient:
             # The helper may have said why before closing (e.g. a refusal): let the reader see it.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._task), 2.0)
-            raise self._closed_reason or HelperUnavailable("closed", f"the connection to the helper broke: {exc}") from None
+            raise self._closed_reason or HelperUnavailable(
+                "closed", f"the connection to the helper broke: {exc}"
+            ) from None
         except TimeoutError:
             raise HelperError("timeout", f"the helper did not answer {method} within {timeout:g} s") from None
         finally:
@@ -176,7 +183,11 @@ class HelperClient:
 
     async def connect(self, profile: Profile, secrets: Mapping[str, str]) -> dict[str, Any]:
         """Start a session; returns its snapshot (state "connecting"). Secrets go only to the helper."""
-        result = await self.call("connect", {"profile": profile_to_dict(profile), "secrets": dict(secrets)})
+        params: dict[str, Any] = {"profile": profile_to_dict(profile), "secrets": dict(secrets)}
+        files = read_profile_files(profile)  # in the user's session: the helper never opens their paths
+        if files:
+            params["files"] = files
+        result = await self.call("connect", params)
         return dict(result["session"])
 
     async def disconnect(self, session_id: str) -> dict[str, Any]:

@@ -73,7 +73,9 @@ def add_helper_commands(sub: Any) -> None:
     )
     helper.add_argument("--no-polkit", action="store_true", help="do not ask polkit (group membership decides alone)")
     helper.add_argument("--verbose", action="store_true", help="log debug messages")
-    helper.add_argument("--stack-factory", default="wizard.stacks.registry:build_stack", help=argparse.SUPPRESS)
+    helper.add_argument(
+        "--stack-factory", default="wizard.stacks.registry:build_stack_in_helper", help=argparse.SUPPRESS
+    )
     helper.add_argument("--socket-mode", type=lambda v: int(v, 8), default=0o660, help=argparse.SUPPRESS)
 
 

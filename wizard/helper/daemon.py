@@ -110,7 +110,9 @@ def _bind_socket(config: HelperConfig) -> socket.socket:
     gid = group_id(config.group)
     mode = config.socket_mode if gid is not None else 0o600
     if gid is None:
-        log.warning("the group %r does not exist: only root can use the helper (create it with systemd-sysusers)", config.group)
+        log.warning(
+            "the group %r does not exist: only root can use the helper (create it with systemd-sysusers)", config.group
+        )
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old_umask = os.umask(0o177)  # no window in which the socket is more open than ``mode``
     try:
@@ -195,10 +197,14 @@ def setup_helper_logging(verbose: bool = False) -> None:
 def run(config: HelperConfig, verbose: bool = False) -> int:
     """Blocking entry point for the CLI; returns the exit status."""
     if os.geteuid() != 0:
-        raise HelperStartError("the helper configures the network and must run as root (it normally runs as a systemd service)")
+        raise HelperStartError(
+            "the helper configures the network and must run as root (it normally runs as a systemd service)"
+        )
     if config.dns not in DNS_MODES:
         raise HelperStartError(f"unknown DNS mode {config.dns!r} (allowed: {', '.join(DNS_MODES)})")
     setup_helper_logging(verbose)
     print("helper: starting", file=sys.stderr, flush=True)
-    asyncio.run(serve(config, ready=lambda: print(f"helper: ready on {config.socket_path}", file=sys.stderr, flush=True)))
+    asyncio.run(
+        serve(config, ready=lambda: print(f"helper: ready on {config.socket_path}", file=sys.stderr, flush=True))
+    )
     return 0

@@ -20,6 +20,7 @@ from typing import Any
 
 from wizard.profiles.codec import profile_from_dict
 from wizard.profiles.errors import ValidationError
+from wizard.profiles.files import FILE_FIELDS, MAX_FILE
 from wizard.profiles.model import Profile, SecretKind
 
 PROTOCOL_VERSION = 1
@@ -69,6 +70,7 @@ class HelloParams:
 class ConnectParams:
     profile: Profile
     secrets: Mapping[str, str] = field(repr=False)  # never printed
+    files: Mapping[str, str] = field(default_factory=dict, repr=False)  # PEM text of the profile's files
 
     def __repr__(self) -> str:
         return f"ConnectParams(profile={self.profile.name!r}, secrets=[{', '.join(sorted(self.secrets))}])"
@@ -177,11 +179,34 @@ def _secrets(path: str, value: object) -> dict[str, str]:
     return out
 
 
+def _files(path: str, value: object) -> dict[str, str]:
+    """PEM files the profile names, read by the client: the helper never opens a user's path."""
+    if not isinstance(value, dict):
+        raise _invalid(path, f"must be an object of profile file field to PEM text, not {_describe(value)}")
+    out: dict[str, str] = {}
+    for key, text in value.items():
+        if key not in FILE_FIELDS:
+            shown = key if len(key) <= 40 and key.isprintable() else "(unprintable name)"
+            raise _invalid(f"{path}.{shown}", f"unknown file (allowed: {', '.join(FILE_FIELDS)})")
+        if not isinstance(text, str):  # a private key: never echo it
+            raise _invalid(f"{path}.{key}", f"must be PEM text, not {_describe(text)}")
+        if len(text) > MAX_FILE:
+            raise _invalid(f"{path}.{key}", f"is longer than {MAX_FILE} characters")
+        if "-----BEGIN " not in text:
+            raise _invalid(f"{path}.{key}", "is not PEM text (no BEGIN line)")
+        out[key] = text
+    return out
+
+
 def _profile(path: str, value: object) -> Profile:
     try:
         return profile_from_dict(value)
     except ValidationError as exc:
-        message = f"{path}.{exc}" if exc.field and not exc.field.startswith("[") else f"{path}{'' if exc.field else ': '}{exc}"
+        message = (
+            f"{path}.{exc}"
+            if exc.field and not exc.field.startswith("[")
+            else f"{path}{'' if exc.field else ': '}{exc}"
+        )
         raise RpcError(ErrorCode.INVALID_PARAMS, message) from None
     except RecursionError:
         raise _invalid(path, "is nested too deeply") from None
@@ -195,7 +220,10 @@ class _Field:
 
 _SCHEMAS: dict[str, tuple[type, dict[str, _Field]]] = {
     "hello": (HelloParams, {"client": _Field(_text(100))}),
-    "connect": (ConnectParams, {"profile": _Field(_profile, True), "secrets": _Field(_secrets, True)}),
+    "connect": (
+        ConnectParams,
+        {"profile": _Field(_profile, True), "secrets": _Field(_secrets, True), "files": _Field(_files)},
+    ),
     "disconnect": (DisconnectParams, {"session": _Field(_session_id, True)}),
     "status": (StatusParams, {"session": _Field(_session_id)}),
     "list_sessions": (ListSessionsParams, {}),
@@ -262,14 +290,18 @@ def _request_id(data: dict[str, Any]) -> int | str | None:
 def _parse_envelope(data: dict[str, Any], request_id: int | str | None) -> Request:
     unknown = sorted(set(data) - _ENVELOPE)
     if unknown:
-        raise RpcError(ErrorCode.BAD_REQUEST, f"unknown field {unknown[0][:40]!r} (allowed: {', '.join(sorted(_ENVELOPE))})")
+        raise RpcError(
+            ErrorCode.BAD_REQUEST, f"unknown field {unknown[0][:40]!r} (allowed: {', '.join(sorted(_ENVELOPE))})"
+        )
     if "version" not in data:
         raise RpcError(ErrorCode.BAD_REQUEST, "version: is required")
     version = data["version"]
     if isinstance(version, bool) or not isinstance(version, int):
         raise RpcError(ErrorCode.BAD_REQUEST, f"version: must be a whole number, not {_describe(version)}")
     if version != PROTOCOL_VERSION:
-        raise RpcError(ErrorCode.VERSION, f"protocol version {version} is not supported (this helper speaks {PROTOCOL_VERSION})")
+        raise RpcError(
+            ErrorCode.VERSION, f"protocol version {version} is not supported (this helper speaks {PROTOCOL_VERSION})"
+        )
     if "id" not in data:
         raise RpcError(ErrorCode.BAD_REQUEST, "id: is required")
     if request_id is None:
@@ -315,6 +347,9 @@ def _check_secrets_match(params: ConnectParams) -> None:
     missing = sorted(needed - set(params.secrets))
     if missing:
         raise _invalid("params.secrets", f"missing {', '.join(missing)} (the profile needs it)")
+    for name in params.files:
+        if not getattr(params.profile.auth, name):
+            raise _invalid(f"params.files.{name}", "the profile names no such file")
 
 
 # --- building messages ---------------------------------------------------------------------------

@@ -37,7 +37,9 @@ TICK = 1.0
 class Client:
     """One connected peer."""
 
-    def __init__(self, server: HelperServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: PeerCredentials) -> None:
+    def __init__(
+        self, server: HelperServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: PeerCredentials
+    ) -> None:
         self.server = server
         self.reader = reader
         self.writer = writer
@@ -55,7 +57,9 @@ class Client:
         if self._closing:
             return
         if len(self._outbox) >= REPLY_BACKLOG:
-            log.warning("client pid %d (uid %d) does not read its replies; disconnecting it", self.peer.pid, self.peer.uid)
+            log.warning(
+                "client pid %d (uid %d) does not read its replies; disconnecting it", self.peer.pid, self.peer.uid
+            )
             self.close()
             return
         self._outbox.append(rpc.encode(message))
@@ -116,7 +120,9 @@ class Client:
                 del buffer[: newline + 1]
                 if skipping or len(line) > rpc.MAX_LINE:
                     skipping = False
-                    yield RpcError(ErrorCode.TOO_LARGE, f"the request is larger than {rpc.MAX_LINE} bytes; it was ignored")
+                    yield RpcError(
+                        ErrorCode.TOO_LARGE, f"the request is larger than {rpc.MAX_LINE} bytes; it was ignored"
+                    )
                     continue
                 if line.strip():
                     yield line.rstrip(b"\r")
@@ -283,9 +289,15 @@ class HelperServer:
             decision = await self.polkit.check(peer, ACTION_KILL_SWITCH)
             if not decision.allowed:
                 raise RpcError(ErrorCode.FORBIDDEN, f"the kill switch was not allowed: {decision.reason}")
-        session = Session(peer, params.profile, params.secrets, self.ctx)
+        session = Session(peer, params.profile, params.secrets, self.ctx, files=params.files)
         self.sessions[session.id] = session
-        log.info("uid %d connects %r (%s), session %s", peer.uid, params.profile.name, params.profile.protocol.value, session.id)
+        log.info(
+            "uid %d connects %r (%s), session %s",
+            peer.uid,
+            params.profile.name,
+            params.profile.protocol.value,
+            session.id,
+        )
         session.start()
         return {"session": session.snapshot()}
 

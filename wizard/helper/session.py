@@ -42,7 +42,7 @@ from wizard.stacks.base import (
 
 log = logging.getLogger("wizard.helper.session")
 
-DEFAULT_STACK_FACTORY = "wizard.stacks.registry:build_stack"
+DEFAULT_STACK_FACTORY = "wizard.stacks.registry:build_stack_in_helper"
 CLOSE_TIMEOUT = 10.0
 
 StackFactory = Callable[[Profile, dict[str, str], StatusSink, NetworkApplier], VpnStack]
@@ -87,11 +87,19 @@ class SessionContext:
 class Session:
     """State, counters and the run loop of one connection started by one user."""
 
-    def __init__(self, owner: PeerCredentials, profile: Profile, secrets: Mapping[str, str], ctx: SessionContext) -> None:
+    def __init__(
+        self,
+        owner: PeerCredentials,
+        profile: Profile,
+        secrets: Mapping[str, str],
+        ctx: SessionContext,
+        files: Mapping[str, str] | None = None,
+    ) -> None:
         self.id = uuid.uuid4().hex[:12]
         self.owner = owner
         self.profile = profile
         self._secrets = dict(secrets)
+        self._files = dict(files or {})  # PEM text the client read; we never open the profile's paths
         self.ctx = ctx
         self.state = State.CONNECTING
         self.phase = ""
@@ -250,6 +258,7 @@ class Session:
         else:
             self.journal.close()
         self._secrets.clear()
+        self._files.clear()
         if not self.reason:
             self.reason = "disconnected"
         self._set_state(State.DISCONNECTED, "disconnected")
@@ -272,7 +281,9 @@ class Session:
         try:
             await ks.hold(self.id, allowance)
         except NetError as exc:
-            raise StackError(f"the kill switch could not be set up, so we did not connect: {exc.reason}", "kill-switch") from exc
+            raise StackError(
+                f"the kill switch could not be set up, so we did not connect: {exc.reason}", "kill-switch"
+            ) from exc
         # The stack connects to the addresses the kill switch lets through, not to a fresh DNS answer.
         gateways = tuple(replace(g, host=addresses.get(g.host, g.host)) for g in self.profile.gateways)
         self._stack_profile = replace(self.profile, gateways=gateways)
@@ -312,7 +323,8 @@ class Session:
 
     async def _one_attempt(self, factory: StackFactory, profile: Profile, applier: HelperApplier) -> tuple[bool, str]:
         """Connect once and stay until the link ends: (whether it was up, why it ended or failed)."""
-        stack = factory(profile, dict(self._secrets), self._on_status, applier)
+        extra = {"files": dict(self._files)} if self._files else {}
+        stack = factory(profile, dict(self._secrets), self._on_status, applier, **extra)
         self.stack = stack
         try:
             self._attempt_task = asyncio.ensure_future(stack.connect())
@@ -357,6 +369,8 @@ async def resolve_gateways(gateways: tuple[Gateway, ...]) -> dict[str, str]:
         try:
             infos = await loop.getaddrinfo(gateway.host, None, type=socket.SOCK_DGRAM)
         except OSError as exc:
-            raise StackError(f"cannot find the address of the VPN server {gateway.host}: {exc.strerror}", "dns") from None
+            raise StackError(
+                f"cannot find the address of the VPN server {gateway.host}: {exc.strerror}", "dns"
+            ) from None
         found[gateway.host] = str(infos[0][4][0])
     return found

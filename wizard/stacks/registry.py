@@ -67,7 +67,7 @@ def route_choice_for(profile: Profile) -> RouteChoice:
 
 
 def ikev1_config_factory(
-    profile: Profile, secrets: Mapping[str, str], *, mode: str
+    profile: Profile, secrets: Mapping[str, str], *, mode: str, files: Files = None
 ) -> Callable[[str, str], IKEv1Config]:
     """IKEv1 settings for ``profile``, completed once our and the gateway's addresses are known.
 
@@ -76,7 +76,9 @@ def ikev1_config_factory(
     """
     with_certificate = profile.auth.method is AuthMethod.CERTIFICATE
     psk = secrets.get(SecretKind.PSK.value, "")
-    certificate, private_key, ca = _client_certificate(profile, secrets) if with_certificate else (None, None, ())
+    certificate, private_key, ca = (
+        _client_certificate(profile, secrets, files) if with_certificate else (None, None, ())
+    )
     if with_certificate and not isinstance(private_key, rsa.RSAPrivateKey):
         raise StackError("IKEv1 certificate sign-in needs an RSA key; use IKEv2 for ECDSA certificates", "config")
     if not with_certificate and not psk:
@@ -134,49 +136,64 @@ def ikev1_config_factory(
     return make
 
 
-def _read_pem(path: str, what: str) -> bytes:
+Files = Mapping[str, str] | None  # field -> PEM text; None: read the paths (we run as the user)
+
+
+def _read_pem(path: str, what: str, field: str, files: Files) -> bytes:
+    if files is not None:  # the helper never opens a path a user named
+        text = files.get(field)
+        if text is None:
+            raise StackError(f"the {what} {path!r} was not sent with the connect request", "config")
+        return text.encode()
     try:
         return Path(path).expanduser().read_bytes()
     except OSError as exc:
         raise StackError(f"cannot read the {what} {path!r}: {exc.strerror}", "config") from None
 
 
-def _certificates(path: str, what: str) -> tuple[x509.Certificate, ...]:
+def _certificates(path: str, what: str, field: str, files: Files) -> tuple[x509.Certificate, ...]:
     if not path:
         return ()
     try:
-        return tuple(x509.load_pem_x509_certificates(_read_pem(path, what)))
+        return tuple(x509.load_pem_x509_certificates(_read_pem(path, what, field, files)))
     except ValueError:
         raise StackError(f"the {what} {path!r} holds no PEM certificate", "config") from None
 
 
 def _client_certificate(
-    profile: Profile, secrets: Mapping[str, str]
+    profile: Profile, secrets: Mapping[str, str], files: Files
 ) -> tuple[x509.Certificate, Any, tuple[x509.Certificate, ...]]:
     """The profile's certificate, its private key (decrypted with the saved passphrase) and the CAs."""
     auth = profile.auth
-    chain = _certificates(auth.certificate_file, "certificate file")
+    chain = _certificates(auth.certificate_file, "certificate file", "certificate_file", files)
     if not chain:
         raise StackError("certificate sign-in needs a certificate file", "config")
     passphrase = secrets.get(SecretKind.KEY_PASSPHRASE.value)
     try:
         private_key = serialization.load_pem_private_key(
-            _read_pem(auth.private_key_file or auth.certificate_file, "private key file"),
+            _read_pem(
+                auth.private_key_file or auth.certificate_file,
+                "private key file",
+                "private_key_file" if auth.private_key_file else "certificate_file",
+                files,
+            ),
             passphrase.encode() if passphrase else None,
         )
     except (ValueError, TypeError):
         raise StackError("the private key could not be read: wrong passphrase or not a PEM key", "config") from None
-    return chain[0], private_key, _certificates(auth.ca_file, "CA certificate file")
+    return chain[0], private_key, _certificates(auth.ca_file, "CA certificate file", "ca_file", files)
 
 
-def ikev2_config_factory(profile: Profile, secrets: Mapping[str, str], host: str) -> Callable[[str, str], IKEv2Config]:
+def ikev2_config_factory(
+    profile: Profile, secrets: Mapping[str, str], host: str, files: Files = None
+) -> Callable[[str, str], IKEv2Config]:
     """IKEv2 settings for ``profile``: PSK, a client certificate, or EAP-MSCHAPv2 with the gateway's certificate."""
     auth = profile.auth
-    ca = _certificates(auth.ca_file, "CA certificate file")
+    ca = _certificates(auth.ca_file, "CA certificate file", "ca_file", files)
     certificate: x509.Certificate | None = None
     private_key: Any = None
     if auth.method is AuthMethod.CERTIFICATE:
-        certificate, private_key, ca = _client_certificate(profile, secrets)
+        certificate, private_key, ca = _client_certificate(profile, secrets, files)
     psk = secrets.get(SecretKind.PSK.value, "")
     if auth.method is AuthMethod.PSK and not psk:
         raise StackError("no pre-shared key was given for this connection", "config")
@@ -219,13 +236,14 @@ def build_stack(
     *,
     gateway: str | None = None,
     protocol: Protocol | None = None,
+    files: Files = None,
 ) -> VpnStack:
     """The stack for ``profile``'s first (or the given) gateway and protocol."""
     if protocol is None and profile.protocol is Protocol.AUTOMATIC:
         from wizard.stacks.automatic import AutomaticStack
 
         def build(choice: Protocol, relay: StatusSink) -> VpnStack:
-            return build_stack(profile, secrets, relay, applier, gateway=gateway, protocol=choice)
+            return build_stack(profile, secrets, relay, applier, gateway=gateway, protocol=choice, files=files)
 
         return AutomaticStack(profile, secrets, status, applier, build=build)
     protocol = protocol or profile.protocols[0]
@@ -236,7 +254,7 @@ def build_stack(
     if protocol is Protocol.IKEV2:
         from wizard.stacks.ipsec_stacks import Ikev2Stack
 
-        return Ikev2Stack(host, ikev2_config_factory(profile, secrets, host), status, applier, routing=routing)
+        return Ikev2Stack(host, ikev2_config_factory(profile, secrets, host, files), status, applier, routing=routing)
     config = ppp_config_for(profile, secrets)
     if protocol is Protocol.L2TP:
         from wizard.stacks.l2tp import L2tpStack
@@ -249,18 +267,31 @@ def build_stack(
     if protocol is Protocol.L2TP_IPSEC:
         from wizard.stacks.ipsec_stacks import L2tpIpsecStack
 
-        ike = ikev1_config_factory(profile, secrets, mode="l2tp")
+        ike = ikev1_config_factory(profile, secrets, mode="l2tp", files=files)
         return L2tpIpsecStack(host, config, status, applier, routing=routing, ike_config=ike)
     if protocol is Protocol.IKEV1_XAUTH:
         from wizard.stacks.ipsec_stacks import IkeTunnelStack
 
-        ike = ikev1_config_factory(profile, secrets, mode="xauth")
+        ike = ikev1_config_factory(profile, secrets, mode="xauth", files=files)
         return IkeTunnelStack(host, ike, status, applier, routing=routing)
     if protocol is Protocol.IPSEC_TRANSPORT:
         from wizard.stacks.ipsec_stacks import IpsecTransportStack
 
-        return IpsecTransportStack(host, ikev1_config_factory(profile, secrets, mode="transport"), status, applier)
+        return IpsecTransportStack(
+            host, ikev1_config_factory(profile, secrets, mode="transport", files=files), status, applier
+        )
     raise StackError(
         f"{protocol.label} is not available yet in this version; supported: " + ", ".join(p.label for p in SUPPORTED),
         "config",
     )
+
+
+def build_stack_in_helper(
+    profile: Profile,
+    secrets: Mapping[str, str],
+    status: StatusSink,
+    applier: NetworkApplier,
+    files: Mapping[str, str] | None = None,
+) -> VpnStack:
+    """The helper's factory: certificate files only from the request, never from disk."""
+    return build_stack(profile, secrets, status, applier, files=files or {})
