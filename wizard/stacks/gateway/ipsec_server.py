@@ -186,6 +186,7 @@ class IpsecPeer:
         self._peer_packed = ipaddress.IPv4Address(address).packed
         self.cookies: set[bytes] = set()  # initiator cookies of the phase 1 negotiations it has seen
         self.closed = self.loop.create_future()
+        self.ending = False  # the teardown has begun
         self.raw = _esp_endpoint(local, address, self.on_esp, server.mark)
         self._timer = EngineTimer(self.loop, self.ike.get_timer, self.ike.handle_timer, self.flush)
 
@@ -456,8 +457,9 @@ class IpsecPeer:
             await self._teardown(reason)
 
     async def _teardown(self, reason: str) -> None:
-        if self.closed.done():
+        if self.closed.done() or self.ending:  # once: the pool address must not be released twice
             return
+        self.ending = True
         self._timer.cancel()
         for spi in list(self.esp.inbound):
             if self.server.spis.get(spi) is self:
@@ -625,8 +627,8 @@ class IpsecServer:
     ) -> None:
         """An IKEv2 datagram: to the client's IKEv2 peer; an IKE_SA_INIT request may start one."""
         current = self.peers.get(peer[0])
-        if current is not None and current.closed.done():
-            current = None
+        if current is not None and (current.closed.done() or current.ending):
+            current = None  # its teardown releases it; the client's next negotiation gets a new peer
         if current is not None and spi_i is not None and kind.starts_over(current, spi_i):
             self.peers.pop(peer[0], None)
             current.log(f"{current.label}: the client started over; dropping its earlier negotiation")
