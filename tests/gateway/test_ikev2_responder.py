@@ -138,6 +138,21 @@ def test_wrong_eap_password(pki: PkiFiles) -> None:
     assert "user 'alice'" in pair.events("r", ev.ConnectionFailed)[0].reason
 
 
+def test_require_cookie_answers_the_first_request_with_a_cookie(pki: PkiFiles) -> None:
+    from wizard.engine.ike.payloads import decode_chain, decode_header
+    from wizard.engine.ike.v2.constants import NotifyType, PayloadType
+    from wizard.engine.ike.v2.messages import NotifyPayload
+
+    gateway = _gateway(pki, require_cookie=True)
+    pair = _pair(_client(pki, "psk"), gateway)
+    assert pair.up()
+    first = pair.r_sent[0][0]
+    header = decode_header(first)
+    payloads = decode_chain(header.next_payload, first[28:]).payloads
+    assert [NotifyPayload.decode(p.body).notify_type for p in payloads if p.type == PayloadType.NOTIFY] == [NotifyType.COOKIE]
+    assert header.spi_r == bytes(8)  # stateless: no IKE SA yet
+
+
 def test_auth_kind_of_a_first_auth_request() -> None:
     from wizard.engine.ike.payloads import Payload
     from wizard.engine.ike.v2.constants import AuthMethod, PayloadType

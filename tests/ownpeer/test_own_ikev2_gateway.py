@@ -15,7 +15,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
+import random
 import re
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,14 +26,30 @@ from typing import Any
 import pytest
 
 from tests.gateway.ikev2_pki import PkiFiles, write_pki
-from tests.ownpeer.conftest import DNS, POOL, SERVER_ADDRESS, USERS, GatewayLab, Namespaces, running_gateway
-from tests.ownpeer.test_own_gateway import PINGS, _gateway_devices, _network_state, _ping, _received
 from tests.ownpeer import test_own_ipsec_gateway
+from tests.ownpeer.conftest import (
+    DNS,
+    POOL,
+    SERVER_ADDRESS,
+    USERS,
+    GatewayLab,
+    Namespaces,
+    gateway_config,
+    namespaces,
+    running_gateway,
+)
+from tests.ownpeer.test_own_gateway import PINGS, _gateway_devices, _network_state, _ping, _received
 from tests.ownpeer.test_own_ipsec_gateway import _behind_a_nat, _run
+from wizard.engine.ike.v2.config import IKEv2Config
+from wizard.engine.ike.v2.connection import IKEv2Connection
 from wizard.net import netns
 from wizard.profiles.model import Auth, AuthMethod, Gateway, Profile, Protocol, SecretKind
 from wizard.stacks.applier import DirectApplier
 from wizard.stacks.base import Connected, Disconnected, StackError, StatusEvent
+from wizard.stacks.gateway import ikev2_peer
+from wizard.stacks.gateway.config import config_from_dict
+from wizard.stacks.gateway.ipsec_server import IpsecServer
+from wizard.stacks.gateway.shared import GatewayShared
 from wizard.stacks.registry import build_stack
 
 pytestmark = pytest.mark.root
@@ -95,6 +114,23 @@ def _counts(line: str) -> tuple[int, int]:
     m = re.search(r"\((\d+) packets in, (\d+) packets out\)", line)
     assert m, line
     return int(m.group(1)), int(m.group(2))
+
+
+def test_ikev2_shaped_garbage_does_not_disturb_the_gateway(ikev2_lab: GatewayLab) -> None:
+    """Runs first: IKE_SA_INIT-shaped junk (it makes a peer that never gets an IKE SA) and other IKEv2
+    junk on both ports; the gateway prints no traceback and the client in the next test connects."""
+    rng = random.Random(7)
+    gateway = ikev2_lab.ns.gateway_addr
+    with netns.entered(ikev2_lab.ns.client), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        for i in range(300):
+            junk = rng.randbytes(rng.randrange(0, 300))
+            flags = 0x08 if i % 2 else rng.randrange(256)
+            header = rng.randbytes(8) + bytes(8) + bytes([33, 0x20, 34, flags]) + bytes(4) + (28 + len(junk)).to_bytes(4, "big")
+            udp.sendto(header + junk, (gateway, 500))
+            udp.sendto(bytes(4) + header + junk, (gateway, 4500))
+    assert ikev2_lab.gateway.proc.poll() is None
+    time.sleep(0.2)
+    assert "Traceback" not in ikev2_lab.gateway.output
 
 
 @pytest.mark.parametrize(
@@ -192,10 +228,12 @@ def test_gateway_never_prints_a_secret(ikev2_lab: GatewayLab) -> None:
 
 
 def test_behind_a_nat_with_a_rekey_under_traffic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A client behind nftables masquerade: IKE and ESP float to UDP 4500; halfway through 100 pings
-    the client replaces the IPsec SA (CREATE_CHILD_SA) and not one ping is lost."""
+    """A client behind nftables masquerade, a gateway that requires a cookie: IKE and ESP float to UDP
+    4500; halfway through 100 pings the client replaces the IPsec SA (CREATE_CHILD_SA) and not one
+    ping is lost."""
     pki = write_pki(tmp_path, GATEWAY_ADDRESS)
-    monkeypatch.setattr(test_own_ipsec_gateway, "ipsec_changes", ikev2_changes)  # the NAT lab's gateway config
+    # The NAT lab's gateway configuration; with cookies the client's first IKE_SA_INIT is answered statelessly.
+    monkeypatch.setattr(test_own_ipsec_gateway, "ipsec_changes", lambda: ikev2_changes(require_cookie=True))
     with _behind_a_nat(tmp_path) as (lab, client_ns):
         inside = dataclasses.replace(lab, ns=dataclasses.replace(lab.ns, client=client_ns))
         profile = _profile("psk", pki, lab.ns.gateway_addr)
@@ -272,3 +310,42 @@ def test_sigterm_deletes_the_ike_sa(tmp_path: Path) -> None:
         assert re.search(r"ikev2 .*: closed: the gateway was stopped", output), output
         assert "gateway: stopped" in output
         assert _gateway_devices(lab, settle=0) == []
+
+
+def test_a_negotiation_that_stops_after_the_first_message_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In process: a gateway that requires cookies answers an IKE_SA_INIT with one; the client never
+    comes back, and after the half-open limit its peer (raw ESP socket included) is gone."""
+    monkeypatch.setattr(ikev2_peer, "HALF_OPEN_LIMIT", 0.3)
+    with namespaces() as ns:
+        config = config_from_dict(
+            {**gateway_config(ns.gateway_addr), "protocols": [], "ipsec": {"psk": PSK, "services": ["ikev2"], "require_cookie": True}}
+        )
+        initiator = IKEv2Connection("initiator", IKEv2Config(local_address=ns.client_addr, peer_address=ns.gateway_addr, psk=PSK))
+        initiator.connect(0.0)
+        first = initiator.datagrams_to_send()[0].data
+        lines: list[str] = []
+
+        async def main() -> tuple[list[str], bytes, bool]:
+            server = IpsecServer(GatewayShared(config, lines.append), None)
+            await server.start()
+            try:
+                with netns.entered(ns.client):
+                    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.setblocking(False)
+                with sock:
+                    await asyncio.get_running_loop().sock_sendto(sock, first, (ns.gateway_addr, 500))
+                    async with asyncio.timeout(2):
+                        reply = await asyncio.get_running_loop().sock_recv(sock, 2048)
+                    peers = list(server.peers)
+                    peer = server.peers[ns.client_addr]
+                    await asyncio.sleep(0.6)
+                    return peers, reply, peer.closed.done() and not server.peers
+            finally:
+                await server.stop("the test is over")
+
+        with netns.entered(ns.gateway):
+            peers, reply, gone = asyncio.run(main())
+    assert peers == [ns.client_addr]
+    assert reply[:8] == first[:8] and reply[8:16] == bytes(8) and len(reply) < 100  # a COOKIE notify only
+    assert gone, lines
+    assert any(re.search(r"ikev2 .*: closed: the client did not continue after IKE_SA_INIT", line) for line in lines), lines
