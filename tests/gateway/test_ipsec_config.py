@@ -62,7 +62,7 @@ def test_without_ipsec_protocols_must_not_be_empty() -> None:
         ({"psk": 7}, "ipsec.psk", "non-empty"),
         ({"servcies": []}, "ipsec.servcies", "unknown field"),
         ({"services": []}, "ipsec.services", "at least one"),
-        ({"services": ["ikev2"]}, "ipsec.services[0]", "not served"),
+        ({"services": ["ikev3"]}, "ipsec.services[0]", "not served"),
         ({"services": ["l2tp_ipsec", "l2tp_ipsec"]}, "ipsec.services[1]", "twice"),
         ({"ike_proposals": ["aes256-sha256"]}, "ipsec.ike_proposals[0]", "Diffie-Hellman"),
         ({"ike_proposals": ["aes256gcm16-prfsha256-modp2048"]}, "ipsec.ike_proposals", "IKEv1"),

@@ -255,7 +255,10 @@ class IpsecChannel:
         packet = self.esp.unprotect(esp, self.loop.time())  # drops are counted there
         if packet is not None:
             if isinstance(self.ike, IKEv2Connection):
-                self.ike.note_traffic(self.loop.time(), spi_of_payload(esp))
+                spi = spi_of_payload(esp)
+                self.ike.note_traffic(self.loop.time(), spi)
+                if self.child is not None and spi != self.child.spi_in:
+                    self._flush()  # first packet on a rekeyed SA: let the engine switch us over now
             else:
                 self.ike.note_traffic(self.loop.time())
             self.on_packet(packet)
