@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-RUNTIME_DEBS="python3 python3-venv ca-certificates iproute2 nftables dbus gnome-keyring
+RUNTIME_DEBS="python3 python3-venv ca-certificates iproute2 iputils-ping nftables dbus gnome-keyring
  libegl1 libgl1 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0
  libxcb-shape0 libxcb-xkb1 libxcb-xinerama0"
