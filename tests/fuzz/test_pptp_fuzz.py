@@ -214,5 +214,5 @@ def test_gre_receive_never_raises_and_accounts_for_every_packet(packets: list[by
         delivered += 1
     st_ = s.stats
     assert delivered == st_.frames_delivered
-    assert st_.packets_received == st_.frames_delivered + st_.duplicates + st_.too_old
+    assert st_.packets_received == st_.frames_delivered + st_.empty + st_.duplicates + st_.too_old
     assert st_.packets_received + st_.malformed + st_.wrong_call_id <= len(packets)

@@ -289,7 +289,7 @@ def check_direction(sender: GRESession, receiver: GRESession, tap: Tap, delivere
     assert st.frames_delivered == len(delivered)
     # every arrival is exactly one of: delivered, duplicate, too old
     assert st.packets_received == len(tap.arrivals)
-    assert st.packets_received == st.frames_delivered + st.duplicates + st.too_old
+    assert st.packets_received == st.frames_delivered + st.empty + st.duplicates + st.too_old
     assert st.duplicates <= len(tap.arrivals) - len(set(tap.arrivals))
     # in-order delivery where possible: whatever arrived in time was handed up
     late = set(tap.arrivals) - set(seqs)

@@ -263,3 +263,11 @@ def test_empty_or_oversized_frame_and_closed_session() -> None:
 def test_bad_call_id() -> None:
     with pytest.raises(LocalProtocolError):
         GRESession(70000, 1)
+
+
+def test_an_empty_sequenced_packet_uses_its_number_but_delivers_no_frame() -> None:
+    """Found by hypothesis: such a packet was counted as a delivered frame that never appeared."""
+    session = GRESession(7, 8)
+    session.receive_packet(bytes.fromhex("3001880b0000000700000000"), 0.0)
+    assert session.next_event() is None
+    assert (session.stats.frames_delivered, session.stats.empty, session.stats.packets_received) == (0, 1, 1)

@@ -40,6 +40,7 @@ class GREStats:
     packets_received: int = 0  # data packets for our call that parsed
     acks_received: int = 0  # acknowledgements that advanced our window
     frames_delivered: int = 0
+    empty: int = 0  # sequenced packets that carried no PPP frame (they still use up their number)
     malformed: int = 0
     wrong_call_id: int = 0
     duplicates: int = 0
@@ -323,9 +324,11 @@ class GRESession:
         self._recent_order.append(seq)
         if len(self._recent_order) > self._recent_max:
             self._recent.discard(self._recent_order.popleft())
-        self.stats.frames_delivered += 1
         if payload:
+            self.stats.frames_delivered += 1
             self._events.append(PPPFrameReceived(payload))
+        else:
+            self.stats.empty += 1
 
     def _drain_contiguous(self) -> None:
         while self._expected in self._reorder:
