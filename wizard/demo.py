@@ -173,7 +173,7 @@ async def _demo(workdir: Path, out: TextIO) -> int:
         )
     )
     socket = workdir / "helper.sock"
-    me = [sys.executable, "-m", "wizard"]
+    me = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "wizard"]  # PyInstaller
     gateway_argv = ["ip", "netns", "exec", OFFICE_NS, *me, "gateway", "--config", str(gateway_config)]
     helper_argv = [
         "ip",
