@@ -9,35 +9,20 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
+from tests.netns_util import ip, remove_stale_namespaces, require_root
+
 PREFIX = "cwt-"
 _counter = itertools.count()
 
 
-def ip(*args: str) -> str:
-    proc = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"ip {' '.join(args)}: {proc.stderr.strip()}")
-    return proc.stdout
-
-
-def require_root() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root: creates network namespaces, veth pairs, TUN devices and raw sockets")
-
-
 def _remove_stale() -> None:
-    for line in ip("netns", "list").splitlines():
-        name = line.split()[0] if line.strip() else ""
-        m = re.fullmatch(rf"{PREFIX}(\d+)-\d+[ab]", name)
-        if m and not os.path.exists(f"/proc/{m.group(1)}"):
-            subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
+    remove_stale_namespaces(PREFIX, "ab")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from tests.netns_util import ip, remove_stale_namespaces, require_root
+
 REPO = Path(__file__).resolve().parents[2]
 PREFIX = "cwo-"
 _counter = itertools.count()
@@ -52,24 +54,8 @@ def gateway_config(listen: str) -> dict[str, Any]:
     }
 
 
-def ip(*args: str) -> str:
-    proc = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"ip {' '.join(args)}: {proc.stderr.strip()}")
-    return proc.stdout
-
-
-def require_root() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root: creates network namespaces, veth pairs, TUN devices and raw sockets")
-
-
 def _remove_stale() -> None:
-    for line in ip("netns", "list").splitlines():
-        name = line.split()[0] if line.strip() else ""
-        m = re.fullmatch(rf"{PREFIX}(\d+)-\d+[gc]", name)
-        if m and not os.path.exists(f"/proc/{m.group(1)}"):
-            subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
+    remove_stale_namespaces(PREFIX, "gc")
 
 
 @dataclass(frozen=True)
