@@ -352,7 +352,6 @@ class PPTPControl:
             )
             return
         c = self.config
-        self.peer_call_id = msg.call_id
         self._send(
             OutgoingCallReply(
                 call_id=self.local_call_id,
@@ -363,16 +362,7 @@ class PPTPControl:
                 packet_processing_delay=c.processing_delay,
             )
         )
-        self.call_state = CallState.ESTABLISHED
-        self._events.append(
-            CallEstablished(
-                local_call_id=self.local_call_id,
-                peer_call_id=msg.call_id,
-                connect_speed=c.connect_speed,
-                peer_recv_window=msg.packet_recv_window_size,
-                peer_processing_delay=msg.packet_processing_delay,
-            )
-        )
+        self._call_up(msg, c.connect_speed)
 
     def _on_call_reply(self, msg: OutgoingCallReply, now: float) -> None:
         if (
@@ -389,13 +379,17 @@ class PPTPControl:
             self._clear_call(reason, by_peer=True)
             self._begin_stop(reason, StopReason.NONE, now, by_peer=True)
             return
+        self._call_up(msg, msg.connect_speed)
+
+    def _call_up(self, msg: OutgoingCallRequest | OutgoingCallReply, connect_speed: int) -> None:
+        """Both roles end call set-up the same way: the peer's call id and window are now known."""
         self.peer_call_id = msg.call_id
         self.call_state = CallState.ESTABLISHED
         self._events.append(
             CallEstablished(
                 local_call_id=self.local_call_id,
                 peer_call_id=msg.call_id,
-                connect_speed=msg.connect_speed,
+                connect_speed=connect_speed,
                 peer_recv_window=msg.packet_recv_window_size,
                 peer_processing_delay=msg.packet_processing_delay,
             )
